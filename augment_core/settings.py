@@ -1,0 +1,47 @@
+"""Settings: one table of (name, default, help), read from the environment.
+
+Every setting is documented in the README (a test checks it). Values are read when asked for,
+so tests can change the environment with ``monkeypatch.setenv``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value."""
+
+    name: str  # environment variable
+    default: str  # default, as text
+    help: str  # one line for the README
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("AUGLAB_DATA_DIR", "~/.augmentation_lab", "Folder for the run database and cached files."),
+    Setting("AUGLAB_MAX_PIXELS", "50000000", "Largest image (width × height) that is decoded; bigger files are refused before decoding."),
+    Setting("AUGLAB_PREVIEW_SIZE", "512", "Longest side, in pixels, that images are downscaled to for previews."),
+    Setting("AUGLAB_MAX_JOBS", "1", "Training jobs that may run at once on this machine."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get_setting(name: str) -> str:
+    """Return the current value of setting ``name`` (environment first, then the default)."""
+    return os.environ.get(name, _BY_NAME[name].default)
+
+
+def get_int(name: str) -> int:
+    """Return setting ``name`` as an integer."""
+    return int(get_setting(name))
+
+
+def data_dir() -> Path:
+    """Return the data folder (created if needed)."""
+    path = Path(get_setting("AUGLAB_DATA_DIR")).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
