@@ -25,6 +25,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUGLAB_MAX_PIXELS", "50000000", "Largest image (width × height) that is decoded; bigger files are refused before decoding."),
     Setting("AUGLAB_PREVIEW_SIZE", "512", "Longest side, in pixels, that images are downscaled to for previews."),
     Setting("AUGLAB_MAX_JOBS", "1", "Training jobs that may run at once on this machine."),
+    Setting("AUGLAB_TORCH_THREADS", "0", "Threads torch may use for training; 0 means all CPU cores."),
+    Setting("AUGLAB_RESNET18_URL", "https://download.pytorch.org/models/resnet18-f37072fd.pth", "Where the ImageNet ResNet-18 checkpoint is downloaded from on first use (its file name must end in -<sha256 prefix>.pth; the hash is checked)."),
+    Setting("AUGLAB_ZIP_MAX_BYTES", "1000000000", "Largest total uncompressed size, in bytes, of an uploaded zip data set; checked before extracting."),
+    Setting("AUGLAB_ZIP_MAX_FILES", "20000", "Most entries an uploaded zip data set may contain; checked before extracting."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
