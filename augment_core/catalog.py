@@ -100,6 +100,11 @@ class TransformSpec:
         """Widget specs for this transform on an image of ``image_size`` = (height, width)."""
         return _params(self.name, image_size)
 
+    @property
+    def size_dependent(self) -> bool:
+        """True when defaults or bounds depend on the image size (crops, resizes, pads)."""
+        return self.params((512, 512)) != self.params((300, 400))
+
     def visible_params(self, image_size: tuple[int, int] = (512, 512)) -> tuple[ParamSpec, ...]:
         """The specs that get a widget."""
         return tuple(p for p in self.params(image_size) if not p.hidden)

@@ -1,7 +1,7 @@
 """Pre-train the embedded small CNN on formula-driven synthetic contours; anyone can rerun it.
 
-What it trains on: 32 classes of random smooth closed curves (each class one curve
-r(θ) = 1 + Σ a_k cos(kθ + φ_k), fixed by seed 10_000 + class), 250 images per class rendered at
+What it trains on: 24 classes of random smooth closed curves (each class one curve
+r(θ) = 1 + Σ a_k cos(kθ + φ_k), fixed by seed 10_000 + class), 400 images per class rendered at
 32x32 by :func:`augment_core.experiment.synthetic.make_contours` with random position, rotation,
 scale, colours, gradient background and noise. No natural images, no digits, none of the six
 ``shapes`` classes. Everything is seeded (``--seed``, default 0), so a rerun on the same machine
@@ -36,9 +36,9 @@ from augment_core.experiment.synthetic import make_contours
 def main() -> None:
     """Parse arguments, pre-train, save the backbone's state dict and print its SHA-256."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--classes", type=int, default=32)
-    parser.add_argument("--per-class", type=int, default=250)
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--classes", type=int, default=24)
+    parser.add_argument("--per-class", type=int, default=400)
+    parser.add_argument("--epochs", type=int, default=25)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=SMALLCNN_WEIGHTS)
     args = parser.parse_args()

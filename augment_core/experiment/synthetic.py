@@ -56,7 +56,7 @@ def contour_outline(class_seed: int, harmonics: int = 4, points: int = 64) -> np
     """Return a random smooth closed curve r(θ) = 1 + Σ a_k cos(kθ + φ_k), fixed by ``class_seed``."""
     rng = np.random.default_rng(class_seed)
     t = np.linspace(0, 2 * np.pi, points, endpoint=False)
-    amps = rng.uniform(0.05, 0.35, harmonics) / np.arange(1, harmonics + 1) ** 0.5
+    amps = rng.uniform(0.1, 0.6, harmonics) * rng.permutation([1.0] + [0.35] * (harmonics - 1))
     phases = rng.uniform(0, 2 * np.pi, harmonics)
     r = 1 + sum(a * np.cos((k + 2) * t + p) for k, (a, p) in enumerate(zip(amps, phases)))
     r = r / r.max()

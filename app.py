@@ -1,0 +1,25 @@
+"""Augmentation Lab: the Streamlit entry point.
+
+Run with ``streamlit run app.py``. Navigation lists the scripts in ``pages/``; each page is a thin
+script over ``augment_core``.
+"""
+
+from __future__ import annotations
+
+import augment_core  # noqa: F401  (sets NO_ALBUMENTATIONS_UPDATE before albumentations loads)
+import streamlit as st
+
+st.set_page_config(page_title="Augmentation Lab", page_icon=":material/science:", layout="wide")
+
+PAGES = {
+    "Look and compose": [
+        st.Page("pages/playground.py", title="Playground", icon=":material/tune:", default=True),
+    ],
+}
+
+page = st.navigation(PAGES)
+
+with st.sidebar:
+    st.markdown("**Augmentation Lab**  \nSee what an augmentation does, then prove whether it helps.")
+
+page.run()

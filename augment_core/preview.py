@@ -1,0 +1,148 @@
+"""Live previews: a seeded grid of augmented samples, each with the parameters it drew.
+
+Pure and fast: the page passes a transform (or a whole pipeline) and arrays that are already
+downscaled; this returns encoded tiles and captions. The grid is reproducible: the same
+transform, images and seed give the same tiles, and asking for more tiles keeps the first ones.
+
+Example:
+    >>> grid = render_grid(catalog.create_transform("Rotate"), [image], n=8, seed=42)
+    >>> grid.tiles[0].caption
+    'angle -12.3°'
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import albumentations as A
+import cv2
+import numpy as np
+
+from augment_core.errors import AugLabError
+
+# Keys of applied parameters that say nothing to a person looking at the tile.
+_QUIET = {
+    "shape", "interpolation", "mask_interpolation", "fill", "fill_mask", "order", "seed", "border_mode",
+    "x_min", "x_max", "y_min", "y_max", "bbox_matrix", "output_shape", "pad_params", "keypoints", "bboxes",
+}
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One augmented sample."""
+
+    image: np.ndarray = field(repr=False)  # (H, W, 3) uint8
+    encoded: bytes = field(repr=False)  # JPEG bytes, ready for the browser
+    caption: str  # the parameters this sample drew, in words
+    source: int  # index of the input image it came from
+
+
+@dataclass(frozen=True)
+class PreviewGrid:
+    """A grid of tiles and what it cost."""
+
+    tiles: list[Tile]
+    seed: int
+    transform_ms: float  # time spent inside albumentations
+    total_ms: float  # parameters in, encoded tiles out
+
+
+def _number(value: float) -> str:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return str(int(value))
+    return f"{float(value):.3g}"
+
+
+def _describe_value(key: str, value: Any) -> str | None:
+    if isinstance(value, np.ndarray):
+        if value.shape == (3, 3) and key in ("matrix", "M", "transform_matrix"):
+            angle = math.degrees(math.atan2(value[1, 0], value[0, 0]))
+            scale = math.sqrt(abs(np.linalg.det(value[:2, :2])))
+            parts = [f"angle {angle:+.1f}°"]
+            if abs(scale - 1) > 0.005:
+                parts.append(f"scale {scale:.2f}")
+            if abs(value[0, 2]) + abs(value[1, 2]) > 0.5 and abs(angle) < 0.05:
+                parts.append(f"shift {value[0, 2]:+.0f},{value[1, 2]:+.0f}px")
+            return ", ".join(parts)
+        if key in ("noise_map", "noise"):
+            return f"noise σ {value.std():.1f}"
+        if value.ndim == 2 and key in ("holes", "rain_drops", "gravels_infos", "flare_center", "circles", "vertices_list"):
+            return f"{key.replace('_', ' ')}: {len(value)}"
+        return None
+    if isinstance(value, bool | np.bool_):
+        return f"{key.replace('_', ' ')} {'yes' if value else 'no'}"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return f"{key.replace('_', ' ')} {_number(value)}"
+    if isinstance(value, str):
+        return f"{key.replace('_', ' ')} {value}"
+    if isinstance(value, (tuple, list)) and 0 < len(value) <= 4 and all(isinstance(v, (int, float, np.number)) for v in value):
+        return f"{key.replace('_', ' ')} ({', '.join(_number(v) for v in value)})"
+    return None
+
+
+def describe_params(params: dict[str, Any], limit: int = 4) -> str:
+    """Short, readable summary of the parameters one transform drew for one sample."""
+    quiet = _QUIET | ({"rotate", "scale", "shear", "translate_px"} if "matrix" in params else set())
+    parts = [text for key, value in params.items() if key not in quiet and (text := _describe_value(key, value))]
+    return "; ".join(parts[:limit]) if parts else "applied"
+
+
+def caption_for(applied: list[tuple[str, dict[str, Any]]], expected: int = 1) -> str:
+    """Caption for one sample from albumentations' ``applied_transforms``.
+
+    With a single transform, only its parameters are listed; with a pipeline, each applied
+    step is named. Steps that were skipped (by their probability) are not listed.
+    """
+    if not applied:
+        return "not applied (probability)"
+    if expected == 1 and len(applied) == 1:
+        return describe_params(applied[0][1])
+    return " · ".join(f"{name}: {describe_params(params, limit=2)}" for name, params in applied)
+
+
+def encode_jpeg(image: np.ndarray, quality: int = 88) -> bytes:
+    """Encode an RGB uint8 array as JPEG bytes (OpenCV is several times faster than Pillow here)."""
+    ok, buffer = cv2.imencode(".jpg", np.ascontiguousarray(image[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:  # pragma: no cover - OpenCV only fails on invalid arrays
+        raise AugLabError("Could not encode a preview tile.")
+    return buffer.tobytes()
+
+
+def render_grid(transform: A.BasicTransform | A.BaseCompose, images: list[np.ndarray], n: int = 8, seed: int = 0, *, encode: bool = True) -> PreviewGrid:
+    """Apply ``transform`` ``n`` times, cycling through ``images``, seeded by ``seed``.
+
+    Args:
+        transform: One albumentations transform, or a ``Compose``/``OneOf`` pipeline.
+        images: (H, W, 3) uint8 arrays, already downscaled for preview.
+        n: Number of tiles.
+        seed: Seed of the whole grid; tile ``i`` is always the ``i``-th draw.
+        encode: Also JPEG-encode each tile (what the browser receives).
+
+    Raises:
+        AugLabError: when albumentations fails on these images with these settings; the message
+            says which transform and why, so the page can show it and keep working.
+    """
+    if not images:
+        raise AugLabError("No image to preview.", hint="Upload an image or pick a sample to start.")
+    start = time.perf_counter()
+    steps = [transform] if isinstance(transform, A.BasicTransform) else list(transform.transforms)
+    pipeline = A.Compose(steps, seed=seed, save_applied_params=True, strict=False)
+    tiles: list[Tile] = []
+    transform_s = 0.0
+    for i in range(n):
+        source = i % len(images)
+        t0 = time.perf_counter()
+        try:
+            result = pipeline(image=images[source])
+        except Exception as exc:  # albumentations raises many types; all become one clear message
+            names = ", ".join(type(s).__name__ for s in steps)
+            raise AugLabError(f"{names} failed on this image with these settings: {exc}", hint="Try other values or another image.") from exc
+        transform_s += time.perf_counter() - t0
+        out = result["image"]
+        caption = caption_for(result.get("applied_transforms", []), expected=len(steps))
+        tiles.append(Tile(out, encode_jpeg(out) if encode else b"", caption, source))
+    total_ms = (time.perf_counter() - start) * 1000
+    return PreviewGrid(tiles, seed, transform_s * 1000, total_ms)

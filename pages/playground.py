@@ -1,0 +1,77 @@
+"""Playground: pick images and one transform, move its sliders, see many samples live."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from augment_core import AugLabError, catalog
+from augment_core.codegen import transform_code
+from augment_core.params import to_kwargs
+from augment_core.preview import render_grid
+from ui.common import page_header, show_error
+from ui.images import image_picker
+from ui.widgets import param_widgets
+
+page_header("Playground", "Pick images and a transform, move its sliders, and see many random samples at once, with the parameters each one drew.")
+
+images = image_picker("playground")
+if not images:
+    st.info("Upload an image or pick a sample to start.", icon=":material/image:")
+    st.stop()
+for image in images:
+    if any(note for note in image.notes if not note.startswith(("Generated", "Photograph", "Immuno"))):
+        st.caption(f"{image.name}: {'; '.join(image.notes)}")
+
+family_col, search_col, name_col = st.columns([1, 1, 1.4])
+family = family_col.selectbox("Family", ["All families", *catalog.FAMILY_ORDER], key="playground:family")
+query = search_col.text_input("Search", key="playground:query", placeholder="rotate, blur, rain…")
+names = catalog.list_transforms(None if family == "All families" else family, query)
+if not names:
+    st.info("No transform matches that search.", icon=":material/search_off:")
+    st.stop()
+default_index = names.index("Rotate") if "Rotate" in names else 0
+name = name_col.selectbox("Transform", names, index=default_index, key=f"playground:transform:{family}:{query}")
+spec = catalog.get_transform(name)
+st.markdown(f"**{name}** · {spec.family} · {'moves geometry' if spec.moves_geometry else 'changes pixels only'}  \n{spec.summary}")
+
+image_size = images[0].array.shape[:2]
+
+
+@st.fragment
+def preview_panel() -> None:
+    """Parameters and the grid: moving a slider reruns only this fragment."""
+    controls, grid = st.columns([1, 2.2], gap="large")
+    with controls:
+        key = f"playground:{name}:{image_size if spec.size_dependent else ''}"
+        values = param_widgets(spec.params(image_size), key)
+        probability = st.slider("Probability (p)", 0.0, 1.0, 1.0, 0.05, key=f"{key}:p", help="Chance that each sample is transformed.")
+        try:
+            transform = catalog.create_transform(name, values, p=probability, image_size=image_size)
+        except AugLabError as exc:
+            show_error(exc)
+            return
+    with grid:
+        seed_col, n_col, button_col = st.columns([1, 1, 1], vertical_alignment="bottom")
+        seed = seed_col.number_input("Seed", 0, 2**31 - 1, key="playground:seed", help="Same seed, same samples.")
+        n = n_col.slider("Samples", 1, 24, 8, key="playground:n")
+        button_col.button("Resample", on_click=_resample, icon=":material/casino:")
+        try:
+            result = render_grid(transform, [img.array for img in images], n=n, seed=int(seed))
+        except AugLabError as exc:
+            show_error(exc)
+            return
+        columns = st.columns(min(4, len(images) + n))
+        cells = [(img.array, f"original · {img.name}") for img in images[:1]] + [(t.encoded, t.caption) for t in result.tiles]
+        for i, (picture, caption) in enumerate(cells):
+            columns[i % len(columns)].image(picture, caption=caption, width="stretch")
+        st.caption(f"{n} samples in {result.total_ms:.0f} ms (albumentations {result.transform_ms:.0f} ms).")
+    with st.expander("Python code", icon=":material/code:"):
+        st.code(transform_code(name, to_kwargs(spec.params(image_size), values), probability, int(seed)), language="python")
+
+
+def _resample() -> None:
+    st.session_state["playground:seed"] = (st.session_state.get("playground:seed", 0) + 1) % (2**31 - 1)
+
+
+st.session_state.setdefault("playground:seed", 42)
+preview_panel()
