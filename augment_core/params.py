@@ -343,3 +343,31 @@ def to_kwargs(specs: tuple[ParamSpec, ...], values: dict[str, Any]) -> dict[str,
             value = int(value) if spec.integer else float(value)
         kwargs[spec.name] = value
     return kwargs
+
+
+def parse_text_value(spec: ParamSpec, text: str) -> Any:
+    """Parse a value given as text (a link's query parameter) into widget form.
+
+    Ranges and pairs are ``"low,high"``; booleans ``true``/``false``; colours ``#rrggbb``;
+    selects match an option or its label. Raises ``ValueError`` when the text does not fit.
+    """
+    text = text.strip()
+    if spec.kind in ("range", "pair"):
+        low, high = (float(v) for v in text.split(","))
+        values = (int(low), int(high)) if spec.integer else (low, high)
+        if not (spec.low <= values[0] <= spec.high and spec.low <= values[1] <= spec.high):
+            raise ValueError(f"{spec.name} must be within {spec.low}..{spec.high}")
+        return values
+    if spec.kind == "number":
+        value = int(float(text)) if spec.integer else float(text)
+        if not spec.low <= value <= spec.high:
+            raise ValueError(f"{spec.name} must be within {spec.low}..{spec.high}")
+        return value
+    if spec.kind == "bool":
+        return text.lower() in ("1", "true", "yes", "on")
+    if spec.kind == "color":
+        return tuple(int(text.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    for option, label in zip(spec.options, spec.labels):
+        if text in (str(option), label):
+            return option
+    raise ValueError(f"{text!r} is not an option of {spec.name}")

@@ -10,11 +10,12 @@ from augment_core.params import to_kwargs
 from augment_core.preview import render_grid
 from ui.common import page_header, show_error
 from ui.images import image_picker
-from ui.widgets import param_widgets
+from ui.widgets import apply_link_values, param_widgets
 
 page_header("Playground", "Pick images and a transform, move its sliders, and see many random samples at once, with the parameters each one drew.")
 
-images = image_picker("playground")
+linked_samples = tuple(s for s in st.query_params.get("samples", "").split(",") if s)
+images = image_picker("playground", default=linked_samples or ("Labelled grid",))
 if not images:
     st.info("Upload an image or pick a sample to start.", icon=":material/image:")
     st.stop()
@@ -29,7 +30,8 @@ names = catalog.list_transforms(None if family == "All families" else family, qu
 if not names:
     st.info("No transform matches that search.", icon=":material/search_off:")
     st.stop()
-default_index = names.index("Rotate") if "Rotate" in names else 0
+linked = st.query_params.get("transform")  # links from lessons: ?transform=Rotate&limit=-17,17
+default_index = names.index(linked) if linked in names else names.index("Rotate") if "Rotate" in names else 0
 name = name_col.selectbox("Transform", names, index=default_index, key=f"playground:transform:{family}:{query}")
 spec = catalog.get_transform(name)
 st.markdown(f"**{name}** · {spec.family} · {'moves geometry' if spec.moves_geometry else 'changes pixels only'}  \n{spec.summary}")
@@ -43,6 +45,9 @@ def preview_panel() -> None:
     controls, grid = st.columns([1, 2.2], gap="large")
     with controls:
         key = f"playground:{name}:{image_size if spec.size_dependent else ''}"
+        if linked == name and not st.session_state.get("playground:link_applied"):
+            apply_link_values(spec.params(image_size), key, st.query_params)
+            st.session_state["playground:link_applied"] = True
         values = param_widgets(spec.params(image_size), key)
         probability = st.slider("Probability (p)", 0.0, 1.0, 1.0, 0.05, key=f"{key}:p", help="Chance that each sample is transformed.")
         try:

@@ -33,7 +33,7 @@ def image_picker(key: str, default: tuple[str, ...] = ("Labelled grid",)) -> lis
     max_side = get_int("AUGLAB_PREVIEW_SIZE")
     left, right = st.columns([1, 1])
     chosen = left.multiselect(
-        "Built-in images", list_samples(), default=list(default), key=f"{key}:samples",
+        "Built-in images", list_samples(), default=[d for d in default if d in SAMPLES], key=f"{key}:samples",
         help="Teaching images generated here and photographs shipped with scikit-image.",
     )
     uploads = right.file_uploader(

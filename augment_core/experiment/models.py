@@ -4,6 +4,7 @@ Every backbone exposes the same small interface, which the fine-tuning strategie
 
 * ``blocks`` - an ``nn.ModuleList`` of stages from input to output (the last one is what
   "last block + head" trains);
+* ``pool`` - global pooling, (B, C, h, w) -> (B, C, 1, 1);
 * ``feature_dim`` - the width of the pooled feature vector;
 * ``forward(x)`` - (B, 3, H, W) float -> (B, feature_dim) features.
 
@@ -89,6 +90,11 @@ class ResNet18(nn.Module):
         self.layer4 = nn.Sequential(BasicBlock(256, 512, 2), BasicBlock(512, 512))
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.feature_dim = 512
+
+    @property
+    def pool(self) -> nn.Module:
+        """The global pooling layer (torchvision calls it ``avgpool``)."""
+        return self.avgpool
 
     @property
     def blocks(self) -> nn.ModuleList:

@@ -1,0 +1,71 @@
+"""The training-time transform factory: albumentations dict -> seeded per-image function.
+
+"No augmentation" is a branch of this factory (it returns ``None``), not an ``if`` inside the
+training loop. :func:`build_compose` is the only place that turns the pipeline dict into an
+albumentations object, so the pipeline editor's own builder can replace it in one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import augment_core  # noqa: F401  (sets NO_ALBUMENTATIONS_UPDATE before albumentations loads)
+import albumentations as A
+import numpy as np
+
+from augment_core.errors import AugLabError
+
+ImageTransform = Callable[[np.ndarray], np.ndarray]
+
+
+def build_compose(pipeline: dict[str, Any]) -> A.Compose:
+    """Build an albumentations ``Compose`` from its ``to_dict`` form, translating library errors."""
+    try:
+        transform = A.from_dict(pipeline)
+    except Exception as exc:  # albumentations raises pydantic ValidationError, KeyError, ValueError...
+        raise AugLabError(f"The augmentation pipeline could not be built ({type(exc).__name__}: {exc}).",
+                          hint="Export it again from the pipeline editor.", field="pipeline") from exc
+    if not isinstance(transform, A.Compose):
+        transform = A.Compose([transform])
+    return transform
+
+
+def pipeline_is_empty(pipeline: dict[str, Any] | None) -> bool:
+    """True when ``pipeline`` has no transforms at all."""
+    return not (pipeline or {}).get("transform", {}).get("transforms", [])
+
+
+def create_train_transform(pipeline: dict[str, Any] | None, *, seed: int, image_size: int) -> ImageTransform | None:
+    """Return a seeded function (H, W, 3) uint8 -> (H, W, 3) uint8, or ``None`` for no augmentation.
+
+    The compose owns its random generator (``set_random_seed``), so two calls with the same seed
+    produce the same sequence of augmented images and nothing reads global random state.
+
+    Raises:
+        AugLabError: If the pipeline cannot be built, or changes the image's size or type
+            (resizing and normalisation are the engine's job).
+    """
+    if pipeline_is_empty(pipeline):
+        return None
+    compose = build_compose(pipeline)  # type: ignore[arg-type]
+    compose.set_random_seed(seed)
+    checked = False
+
+    def apply(image: np.ndarray) -> np.ndarray:
+        nonlocal checked
+        try:
+            out = compose(image=image)["image"]
+        except Exception as exc:
+            raise AugLabError(f"The augmentation pipeline failed on a training image ({type(exc).__name__}: {exc}).",
+                              field="pipeline") from exc
+        if not checked:
+            if out.shape != (image_size, image_size, 3) or out.dtype != np.uint8:
+                raise AugLabError(
+                    f"The pipeline turns a {image_size}x{image_size} uint8 image into {out.shape} {out.dtype}.",
+                    hint="Remove resizing, cropping-to-size and Normalize/ToTensor steps: the engine resizes and normalises.",
+                    field="pipeline")
+            checked = True
+        return out
+
+    return apply
