@@ -59,7 +59,8 @@ def _number(value: float) -> str:
 def _describe_value(key: str, value: Any) -> str | None:
     if isinstance(value, np.ndarray):
         if value.shape == (3, 3) and key in ("matrix", "M", "transform_matrix"):
-            angle = math.degrees(math.atan2(value[1, 0], value[0, 0]))
+            # Image rows grow downwards, so albumentations' (counter-clockwise) angle is -atan2(m10, m00).
+            angle = math.degrees(math.atan2(-value[1, 0], value[0, 0]))
             scale = math.sqrt(abs(np.linalg.det(value[:2, :2])))
             parts = [f"angle {angle:+.1f}°"]
             if abs(scale - 1) > 0.005:
