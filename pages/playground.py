@@ -43,6 +43,11 @@ image_size = images[0].array.shape[:2]
 def preview_panel() -> None:
     """Parameters and the grid: moving a slider reruns only this fragment."""
     controls, grid = st.columns([1, 2.2], gap="large")
+    with grid:  # drawn first so the seed widget exists on every run, even when settings are refused
+        seed_col, n_col, button_col = st.columns([1, 1, 1], vertical_alignment="bottom")
+        seed = seed_col.number_input("Seed", 0, 2**31 - 1, key="playground:seed", help="Same seed, same samples.")
+        n = n_col.slider("Samples", 1, 24, 8, key="playground:n")
+        button_col.button("Resample", on_click=_resample, icon=":material/casino:")
     with controls:
         key = f"playground:{name}:{image_size if spec.size_dependent else ''}"
         if linked == name and not st.session_state.get("playground:link_applied"):
@@ -56,10 +61,6 @@ def preview_panel() -> None:
             show_error(exc)
             return
     with grid:
-        seed_col, n_col, button_col = st.columns([1, 1, 1], vertical_alignment="bottom")
-        seed = seed_col.number_input("Seed", 0, 2**31 - 1, key="playground:seed", help="Same seed, same samples.")
-        n = n_col.slider("Samples", 1, 24, 8, key="playground:n")
-        button_col.button("Resample", on_click=_resample, icon=":material/casino:")
         try:
             result = render_grid(transform, [img.array for img in images], n=n, seed=int(seed))
         except AugLabError as exc:

@@ -1,0 +1,93 @@
+"""The playground page, driven through Streamlit's AppTest (no browser)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _captions(at: AppTest) -> list[str]:
+    return [i.caption for element in at.get("image") for i in element.proto.imgs if i.caption]
+
+
+@pytest.fixture
+def at() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=60).run()
+
+
+def _slider(at: AppTest, label: str):
+    return next(s for s in at.slider if s.label == label)
+
+
+def test_opens_with_a_sample_and_eight_tiles(at):
+    assert not at.exception and not at.error
+    captions = _captions(at)
+    assert captions[0].startswith("original")
+    assert sum("angle" in c for c in captions) == 8
+    assert any("A.Rotate" in c.value for c in at.code)
+
+
+def test_moving_a_slider_changes_the_drawn_parameters(at):
+    _slider(at, "Limit").set_value((10, 10)).run()
+    assert all("angle +10.0°" in c for c in _captions(at)[1:])
+    assert any("limit=(10, 10)" in c.value for c in at.code)
+
+
+def test_resample_changes_seed_and_tiles(at):
+    before = _captions(at)
+    seed = at.number_input[0].value
+    at.button[0].click().run()
+    assert at.number_input[0].value == seed + 1 and _captions(at) != before
+
+
+def test_sample_count_follows_the_slider(at):
+    _slider(at, "Samples").set_value(3).run()
+    assert len(_captions(at)) == 4
+
+
+def test_family_and_search_filter_the_transform_list(at):
+    at.selectbox[0].select("Weather and effects").run()
+    options = at.selectbox[1].options
+    assert "RandomRain" in options and "Rotate" not in options
+    at.text_input[0].input("rain").run()
+    assert "RandomRain" in at.selectbox[1].options and "RandomFog" not in at.selectbox[1].options
+    assert not at.exception and any("drop length" in c for c in _captions(at))
+
+
+def test_impossible_combination_is_explained_and_the_page_keeps_working():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["transform"] = "HEStain"
+    at.run()
+    preset = next(s for s in at.selectbox if s.label == "Preset")
+    preset.select_index(2).run()
+    assert at.error and "preset" in at.error[0].value.lower()
+    assert not at.exception
+    preset.select_index(0).run()
+    assert not at.error and len(_captions(at)) == 9
+
+
+def test_no_image_shows_a_helpful_empty_state(at):
+    at.multiselect[0].set_value([]).run()
+    assert any("Upload an image or pick a sample" in i.value for i in at.info)
+    assert not at.exception
+
+
+def test_link_presets_transform_values_and_images():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"transform": "Rotate", "limit": "-17,17", "samples": "Cat,Astronaut"})
+    at.run()
+    assert _slider(at, "Limit").value == (-17, 17)
+    assert at.multiselect[0].value == ["Cat", "Astronaut"]
+    assert not at.exception
+
+
+def test_crop_sliders_follow_the_chosen_image():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"transform": "RandomCrop", "samples": "Cat"})
+    at.run()
+    assert _slider(at, "Height").max == 300 and _slider(at, "Width").max == 451
+    assert not at.exception and not at.error
