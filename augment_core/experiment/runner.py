@@ -1,0 +1,216 @@
+"""Run an experiment: both arms, every replicate, with callbacks, cancellation and storage.
+
+Job-friendly: call :func:`run_experiment` from a worker thread, poll the callbacks' payloads
+(plain dataclasses) and set a ``threading.Event`` to stop. It never raises for problems that
+happen during training: the result's ``status`` says "failed" with a message and keeps every
+finished epoch. Problems with the spec itself (unknown data set, bad zip) raise
+:class:`~augment_core.errors.AugLabError` before anything starts.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from sklearn.metrics import confusion_matrix
+
+from augment_core.errors import AugLabError
+from augment_core.experiment.augmentation import create_train_transform
+from augment_core.experiment.backbones import get_backbone_info
+from augment_core.experiment.datasets import DATASETS, ImageDataset, create_dataset, kfold_indices, split_indices
+from augment_core.experiment.loader import AugmentedBatches, Normaliser, PlainBatches, batch_plan
+from augment_core.experiment.results import BatchProgress, EpochRecord, ExperimentResult, FinalEvaluation
+from augment_core.experiment.spec import ExperimentSpec
+from augment_core.experiment.stats import analyse
+from augment_core.experiment.training import (Cancelled, SplitModel, apply_strategy, build_classifier, evaluate,
+                                              make_optimizer, prefix_features, train_one_epoch)
+from augment_core.experiment.userdata import load_mapping, load_zip
+from augment_core.settings import get_int
+
+if TYPE_CHECKING:
+    from augment_core.experiment.store import RunStore
+
+EpochCallback = Callable[[EpochRecord], None]
+BatchProgressCallback = Callable[[BatchProgress], None]
+_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+
+
+def configure_threads() -> int:
+    """Set torch's intra-op threads from ``AUGLAB_TORCH_THREADS`` (0 = every core); return the count."""
+    wanted = get_int("AUGLAB_TORCH_THREADS") or os.cpu_count() or 1
+    if torch.get_num_threads() != wanted:
+        torch.set_num_threads(wanted)
+    return wanted
+
+
+def library_versions() -> dict[str, str]:
+    """Versions that affect the numbers, stored with every run."""
+    import albumentations
+    import sklearn
+
+    return {"python": platform.python_version(), "torch": torch.__version__, "albumentations": albumentations.__version__,
+            "numpy": np.__version__, "scikit-learn": sklearn.__version__, "threads": str(torch.get_num_threads())}
+
+
+def load_dataset(spec: ExperimentSpec) -> ImageDataset:
+    """The data set ``spec`` names: a built-in, a ``.zip`` of class folders, or a folder of class folders."""
+    if spec.dataset in DATASETS:
+        return create_dataset(spec.dataset, image_size=spec.image_size, **spec.dataset_options)
+    path = Path(spec.dataset).expanduser()
+    if path.is_file() and path.suffix.lower() == ".zip":
+        return load_zip(path.read_bytes(), image_size=spec.image_size, name=path.name)[0]
+    if path.is_dir():
+        mapping = {d.name: [(f"{d.name}/{f.name}", f.read_bytes()) for f in sorted(d.iterdir())
+                            if f.is_file() and f.suffix.lower() in _IMAGE_SUFFIXES]
+                   for d in sorted(path.iterdir()) if d.is_dir() and not d.name.startswith(".")}
+        return load_mapping(mapping, image_size=spec.image_size, name=path.name)[0]
+    raise AugLabError(f"“{spec.dataset}” is neither a built-in data set nor a zip file or folder.",
+                      hint=f"Built-in data sets: {', '.join(DATASETS)}.", field="dataset")
+
+
+def replicate_splits(spec: ExperimentSpec, labels: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """(seed, train indices, validation indices) for every replicate."""
+    if spec.folds >= 2:
+        out = []
+        for r, (train, val) in enumerate(kfold_indices(labels, folds=spec.folds, seed=spec.seed)):
+            if spec.train_per_class is not None:
+                rng = np.random.default_rng(spec.seed + r)
+                train = np.sort(np.concatenate([rng.permutation(train[labels[train] == c])[:spec.train_per_class]
+                                                for c in np.unique(labels[train])]))
+            out.append((spec.seed + r, train, val))
+        return out
+    return [(spec.seed + r, *split_indices(labels, val_fraction=spec.val_fraction, seed=spec.seed + r,
+                                           train_per_class=spec.train_per_class)) for r in range(spec.seeds)]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _final(arm: str, rep: int, seed: int, preds: np.ndarray, truth: np.ndarray, val_idx: np.ndarray, classes: int) -> FinalEvaluation:
+    cm = confusion_matrix(truth, preds, labels=list(range(classes)))
+    support = cm.sum(axis=1)
+    per_class = [float(cm[i, i] / support[i]) if support[i] else float("nan") for i in range(classes)]
+    wrong = np.flatnonzero(preds != truth)
+    return FinalEvaluation(arm, rep, seed, float((preds == truth).mean()), cm.tolist(), per_class,
+                           [{"index": int(val_idx[i]), "true": int(truth[i]), "predicted": int(preds[i])} for i in wrong],
+                           [int(i) for i in val_idx])
+
+
+def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None, on_epoch: EpochCallback | None = None,
+                   on_batch: BatchProgressCallback | None = None, cancel: threading.Event | None = None,
+                   store: RunStore | None = None) -> ExperimentResult:
+    """Fine-tune with and without augmentation over every replicate, identically otherwise.
+
+    Args:
+        spec: What to run.
+        dataset: Already-loaded data (e.g. a user upload from :mod:`userdata`); default: load ``spec.dataset``.
+        on_epoch: Called with an :class:`EpochRecord` after each epoch of each arm.
+        on_batch: Called with a :class:`BatchProgress` after each training step.
+        cancel: Set it to stop after the current step; finished epochs are kept, status "cancelled".
+        store: Where to save the run as it progresses (epochs are written as they finish).
+
+    Returns:
+        The :class:`ExperimentResult` (also stored, with ``run_id`` set, when ``store`` is given).
+
+    Example:
+        >>> result = run_experiment(create_preset("demo"))
+        >>> result.comparison["sentence"]
+    """
+    configure_threads()
+    data = dataset if dataset is not None else load_dataset(spec)
+    info = get_backbone_info(spec.backbone)
+    splits = replicate_splits(spec, data.labels)
+    classes = len(data.class_names)
+    normalise = Normaliser(info.mean, info.std)
+    result = ExperimentResult(spec, class_names=data.class_names, dataset_fingerprint=data.fingerprint,
+                              started_at=_now(), versions=library_versions())
+    if store is not None:
+        result.run_id = store.create_run(result)
+    start = time.perf_counter()
+    state = {"done": 0}
+    try:
+        for rep, (seed, train_idx, val_idx) in enumerate(splits):
+            _run_replicate(spec, data, rep, seed, train_idx, val_idx, classes, normalise, result, state,
+                           len(splits), on_epoch, on_batch, cancel, store)
+        result.status = "completed"
+    except Cancelled:
+        result.status, result.message = "cancelled", "Stopped by the user; finished epochs are kept."
+    except AugLabError as exc:
+        result.status, result.message = "failed", str(exc)
+    except Exception as exc:  # noqa: BLE001 - a job must end with a message, never vanish
+        result.status, result.message = "failed", f"{type(exc).__name__}: {exc}"
+    result.analysis = analyse([e.to_dict() for e in result.epochs], [f.to_dict() for f in result.finals])
+    result.finished_at, result.seconds = _now(), time.perf_counter() - start
+    if store is not None and result.run_id is not None:
+        store.finish_run(result)
+    return result
+
+
+def _run_replicate(spec: ExperimentSpec, data: ImageDataset, rep: int, seed: int, train_idx: np.ndarray,
+                   val_idx: np.ndarray, classes: int, normalise: Normaliser, result: ExperimentResult,
+                   state: dict[str, int], replicates: int, on_epoch: EpochCallback | None,
+                   on_batch: BatchProgressCallback | None, cancel: threading.Event | None, store: RunStore | None) -> None:
+    """Train both arms of one replicate, epoch by epoch, interleaved (live curves grow together)."""
+    initial = build_classifier(spec.backbone, classes, seed=seed)  # one init, copied into both arms
+    images, labels = data.images[train_idx], data.labels[train_idx]
+    plans = [batch_plan(len(train_idx), batch_size=spec.batch_size, seed=seed, epoch=e, repeats=spec.epoch_repeats)
+             for e in range(spec.epochs)]
+    steps_per_epoch = len(plans[0])
+    total_steps = steps_per_epoch * spec.epochs
+    grand_total = total_steps * 2 * replicates
+    transform = create_train_transform(spec.pipeline, seed=(seed * 1_000_003 + 1) % 2**31, image_size=spec.image_size)
+    mixing = spec.mixup_alpha > 0 or spec.cutmix_alpha > 0
+    plain = PlainBatches(images, labels, normalise)
+    sources: dict[str, PlainBatches | AugmentedBatches] = {"plain": plain}
+    if transform is None and not mixing:
+        sources["augmented"] = plain  # "no augmentation" is a branch of the factory
+    else:
+        augmented = AugmentedBatches(images, labels, normalise, transform, num_classes=classes, seed=seed,
+                                     mixup_alpha=spec.mixup_alpha, cutmix_alpha=spec.cutmix_alpha)
+        augmented.start(plans)
+        sources["augmented"] = augmented
+    models: dict[str, SplitModel] = {arm: apply_strategy(initial, spec.strategy) for arm in sources}
+    optimizers = {arm: make_optimizer(models[arm], spec) for arm in sources}
+    val_x = normalise(data.images[val_idx])
+    val_y = torch.from_numpy(data.labels[val_idx])
+    val_features = prefix_features(models["plain"], val_x)  # frozen prefix: exact, shared by both arms
+    last: dict[str, np.ndarray] = {}
+    try:
+        for epoch in range(spec.epochs):
+            for arm in ("plain", "augmented"):
+                def report(i: int, n: int, loss: float, _arm: str = arm, _epoch: int = epoch) -> None:
+                    state["done"] += 1
+                    if on_batch is not None:
+                        on_batch(BatchProgress(_arm, rep, _epoch + 1, i + 1, n, loss, state["done"] / grand_total))
+
+                tic = time.perf_counter()
+                train = train_one_epoch(models[arm], sources[arm].epoch(plans[epoch]), optimizers[arm],
+                                        step=epoch * steps_per_epoch, total_steps=total_steps, schedule=spec.schedule,
+                                        on_batch=report, cancel=cancel, num_batches=steps_per_epoch)
+                seconds = time.perf_counter() - tic
+                val = evaluate(models[arm], val_features, val_y)
+                last[arm] = val["predictions"]  # type: ignore[assignment]
+                record = EpochRecord(arm, rep, seed, epoch + 1, train["train_loss"], train["train_acc"],
+                                     float(val["val_loss"]), float(val["val_acc"]), train["lr"], seconds)  # type: ignore[arg-type]
+                result.epochs.append(record)
+                if store is not None and result.run_id is not None:
+                    store.add_epoch(result.run_id, record)
+                if on_epoch is not None:
+                    on_epoch(record)
+        for arm in ("plain", "augmented"):
+            final = _final(arm, rep, seed, last[arm], data.labels[val_idx], val_idx, classes)
+            result.finals.append(final)
+            if store is not None and result.run_id is not None:
+                store.add_final(result.run_id, final)
+    finally:
+        for source in set(sources.values()):
+            source.close()
