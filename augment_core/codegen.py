@@ -41,15 +41,21 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
-def call_code(name: str, kwargs: dict[str, Any], p: float) -> str:
-    """``A.Name(arg=value, ..., p=p)`` with only the non-default arguments."""
+def non_default_kwargs(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of ``kwargs`` that differ from the defaults of ``A.<name>``."""
     signature = inspect.signature(getattr(A, name).__init__)
-    args = []
+    kept = {}
     for key, value in kwargs.items():
         param = signature.parameters.get(key)
         if param is not None and param.default is not inspect.Parameter.empty and _same(param.default, value):
             continue
-        args.append(f"{key}={_literal(key, value)}")
+        kept[key] = value
+    return kept
+
+
+def call_code(name: str, kwargs: dict[str, Any], p: float) -> str:
+    """``A.Name(arg=value, ..., p=p)`` with only the non-default arguments."""
+    args = [f"{key}={_literal(key, value)}" for key, value in non_default_kwargs(name, kwargs).items()]
     args.append(f"p={round(p, 4)}")
     return f"A.{name}({', '.join(args)})"
 

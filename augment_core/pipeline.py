@@ -1,0 +1,360 @@
+"""The pipeline model: ordered steps, OneOf/SomeOf groups, and the albumentations Compose they build.
+
+A :class:`Pipeline` is plain, frozen data (transform names, constructor arguments,
+probabilities, on/off switches, a seed), so it can live in a session, travel in a link and be
+compared in tests. Editing functions return a new pipeline; nothing is changed in place.
+Only transforms registered in :mod:`augment_core.catalog` are ever built, each through
+:func:`catalog.build` (``strict=True``, errors in plain words).
+
+Example:
+    >>> pipe = add_step(Pipeline(seed=7), "Rotate", {"limit": (-15, 15)}, p=0.5)
+    >>> pipe = add_step(pipe, "GaussNoise")
+    >>> pipe = group(pipe, [s.key for s in pipe.items], "OneOf")
+    >>> compose = to_compose(pipe)  # A.Compose([A.OneOf([...])], seed=7)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import augment_core  # noqa: F401  (sets NO_ALBUMENTATIONS_UPDATE before albumentations loads)
+import albumentations as A
+
+from augment_core import catalog
+from augment_core.errors import AugLabError
+from augment_core.params import ParamSpec, to_kwargs
+
+GroupKind = Literal["OneOf", "SomeOf"]
+GROUP_KINDS: tuple[GroupKind, ...] = ("OneOf", "SomeOf")
+DEFAULT_SEED = 42
+
+
+@dataclass(frozen=True)
+class Step:
+    """One transform of the pipeline."""
+
+    name: str  # catalog (albumentations class) name
+    args: dict[str, Any] = field(default_factory=dict)  # constructor keyword arguments, tuples not lists
+    p: float = 1.0  # probability that the step runs on a sample
+    enabled: bool = True  # a disabled step is kept in the editor but not built
+    key: int = field(default=0, compare=False)  # stable identity for widgets; not part of the value
+
+    @property
+    def moves_geometry(self) -> bool:
+        """True when the step moves pixels, so boxes, masks and keypoints move with it."""
+        return catalog.get_transform(self.name).moves_geometry
+
+
+@dataclass(frozen=True)
+class Group:
+    """A block of steps of which one (``OneOf``) or ``n`` (``SomeOf``) run on each sample."""
+
+    kind: GroupKind  # "OneOf" or "SomeOf"
+    steps: tuple[Step, ...] = ()  # the candidates, each with its own probability
+    p: float = 1.0  # probability that the block runs at all
+    n: int = 1  # SomeOf: how many candidates are drawn
+    replace: bool = False  # SomeOf: may the same candidate be drawn twice
+    enabled: bool = True  # a disabled block is kept in the editor but not built
+    key: int = field(default=0, compare=False)  # stable identity for widgets
+
+    @property
+    def name(self) -> str:
+        """A label such as ``OneOf`` or ``SomeOf(n=2)``."""
+        return self.kind if self.kind == "OneOf" else f"SomeOf(n={self.n})"
+
+
+Item = Step | Group
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """An ordered list of steps and groups, plus the seed that makes its samples reproducible."""
+
+    items: tuple[Item, ...] = ()  # top-level steps and groups, in order
+    seed: int = DEFAULT_SEED  # Compose seed: same seed, same samples
+
+    def walk(self) -> Iterator[Item]:
+        """Every item, groups before their steps."""
+        for item in self.items:
+            yield item
+            if isinstance(item, Group):
+                yield from item.steps
+
+    def find(self, key: int) -> Item:
+        """The item with ``key``; ``KeyError`` if there is none."""
+        for item in self.walk():
+            if item.key == key:
+                return item
+        raise KeyError(key)
+
+    def active_steps(self) -> list[Step]:
+        """Steps that are built: enabled, and inside an enabled group if grouped."""
+        active: list[Step] = []
+        for item in self.items:
+            if isinstance(item, Step) and item.enabled:
+                active.append(item)
+            elif isinstance(item, Group) and item.enabled:
+                active.extend(s for s in item.steps if s.enabled)
+        return active
+
+    @property
+    def is_empty(self) -> bool:
+        """True when nothing would be applied (no enabled step)."""
+        return not self.active_steps()
+
+
+def _next_key(pipeline: Pipeline) -> int:
+    return max((item.key for item in pipeline.walk()), default=0) + 1
+
+
+def renumber(pipeline: Pipeline, start: int = 1) -> Pipeline:
+    """The same pipeline with keys ``start, start+1, …`` in walking order (after an import)."""
+    counter = iter(range(start, start + 10_000))
+    items: list[Item] = []
+    for item in pipeline.items:
+        if isinstance(item, Group):
+            key = next(counter)
+            items.append(replace(item, key=key, steps=tuple(replace(s, key=next(counter)) for s in item.steps)))
+        else:
+            items.append(replace(item, key=next(counter)))
+    return replace(pipeline, items=tuple(items))
+
+
+def default_args(name: str, image_size: tuple[int, int] = (512, 512)) -> dict[str, Any]:
+    """The constructor arguments a new step of ``name`` starts with (the widgets' defaults)."""
+    spec = catalog.get_transform(name)
+    return to_kwargs(spec.params(image_size), {})
+
+
+def add_step(pipeline: Pipeline, name: str, args: dict[str, Any] | None = None, *, p: float = 1.0,
+             image_size: tuple[int, int] = (512, 512)) -> Pipeline:
+    """Append a step; ``args`` default to the catalog's widget defaults for ``image_size``.
+
+    Raises:
+        AugLabError: if ``name`` is not in the catalog or the arguments are refused.
+    """
+    args = default_args(name, image_size) if args is None else dict(args)
+    step = normalise(Step(name, args, p=p, key=_next_key(pipeline)))
+    return replace(pipeline, items=(*pipeline.items, step))
+
+
+def _map(pipeline: Pipeline, key: int, change: Any) -> Pipeline:
+    """Apply ``change(item) -> item | None`` to the item with ``key`` (``None`` removes it)."""
+    items: list[Item] = []
+    found = False
+    for item in pipeline.items:
+        if item.key == key:
+            found = True
+            new = change(item)
+            if new is not None:
+                items.append(new)
+            continue
+        if isinstance(item, Group) and any(s.key == key for s in item.steps):
+            found = True
+            steps = tuple(n for s in item.steps if (n := change(s) if s.key == key else s) is not None)
+            items.append(replace(item, steps=steps))
+            continue
+        items.append(item)
+    if not found:
+        raise KeyError(key)
+    return replace(pipeline, items=tuple(items))
+
+
+def update(pipeline: Pipeline, key: int, **changes: Any) -> Pipeline:
+    """Change fields of one step or group, e.g. ``update(pipe, 3, p=0.5, enabled=False)``."""
+    if "p" in changes and not 0.0 <= float(changes["p"]) <= 1.0:
+        raise AugLabError("A probability must be between 0 and 1.", field="p")
+    if "n" in changes and int(changes["n"]) < 1:
+        raise AugLabError("SomeOf must draw at least one step.", field="n")
+    return _map(pipeline, key, lambda item: replace(item, **changes))
+
+
+def remove(pipeline: Pipeline, key: int) -> Pipeline:
+    """Remove one step or group (a group goes with its steps)."""
+    return _map(pipeline, key, lambda item: None)
+
+
+def move(pipeline: Pipeline, key: int, offset: int) -> Pipeline:
+    """Move an item ``offset`` places up (negative) or down, within its list; clamped at the ends."""
+    def shifted(items: tuple[Item, ...]) -> tuple[Item, ...] | None:
+        keys = [i.key for i in items]
+        if key not in keys:
+            return None
+        old = keys.index(key)
+        new = min(max(old + offset, 0), len(items) - 1)
+        moved = list(items)
+        moved.insert(new, moved.pop(old))
+        return tuple(moved)
+
+    top = shifted(pipeline.items)
+    if top is not None:
+        return replace(pipeline, items=top)
+    for index, item in enumerate(pipeline.items):
+        if isinstance(item, Group) and (steps := shifted(item.steps)) is not None:
+            items = list(pipeline.items)
+            items[index] = replace(item, steps=steps)  # type: ignore[arg-type]
+            return replace(pipeline, items=tuple(items))
+    raise KeyError(key)
+
+
+def group(pipeline: Pipeline, keys: Iterable[int], kind: GroupKind, *, n: int = 1, p: float = 1.0) -> Pipeline:
+    """Put top-level steps ``keys`` into one ``OneOf``/``SomeOf`` block where the first of them was.
+
+    Raises:
+        AugLabError: if fewer than two steps are chosen, a chosen item is a group, or ``n`` is
+            outside 1..number of steps.
+    """
+    chosen = set(keys)
+    if kind not in GROUP_KINDS:
+        raise AugLabError(f"“{kind}” is not a kind of group; use OneOf or SomeOf.", field="kind")
+    picked = [item for item in pipeline.items if item.key in chosen]
+    if len(picked) < 2:
+        raise AugLabError("Choose at least two steps to group.", hint="Tick the steps to put in the block, then group them.")
+    if any(isinstance(item, Group) for item in picked):
+        raise AugLabError("Groups cannot be nested in the editor.", hint="Ungroup the block first, or choose single steps.")
+    if not 1 <= n <= len(picked):
+        raise AugLabError(f"SomeOf can draw 1 to {len(picked)} of these steps, not {n}.", field="n")
+    block = Group(kind, tuple(picked), p=p, n=n if kind == "SomeOf" else 1, key=_next_key(pipeline))  # type: ignore[arg-type]
+    items: list[Item] = []
+    for item in pipeline.items:
+        if item.key in chosen:
+            if item is picked[0]:
+                items.append(block)
+            continue
+        items.append(item)
+    return replace(pipeline, items=tuple(items))
+
+
+def ungroup(pipeline: Pipeline, key: int) -> Pipeline:
+    """Replace a group by its steps, in place."""
+    items: list[Item] = []
+    for item in pipeline.items:
+        items.extend(item.steps if isinstance(item, Group) and item.key == key else (item,))
+    return replace(pipeline, items=tuple(items))
+
+
+def build_step(step: Step) -> A.BasicTransform:
+    """The albumentations transform of one step (built even when disabled, to check it).
+
+    Raises:
+        AugLabError: naming the step when it is not in the catalog or its arguments are refused.
+    """
+    try:
+        return catalog.build(step.name, dict(step.args), p=float(step.p))
+    except AugLabError as exc:
+        raise AugLabError(exc.message if exc.message.startswith(step.name) else f"{step.name}: {exc.message}",
+                          hint=exc.hint, field=exc.field or step.name) from exc
+
+
+def _tuples(value: Any) -> Any:
+    if isinstance(value, (tuple, list)):
+        return tuple(_tuples(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    return value
+
+
+def normalise(step: Step) -> Step:
+    """``step`` with every constructor argument spelled out, as albumentations validated it.
+
+    Builds the step (so bad settings are refused here, naming the step) and takes the full
+    argument list from ``to_dict``: two steps that behave the same then compare equal, and
+    widgets show the real values rather than the catalog's starting values.
+    """
+    built = build_step(step).to_dict_private()
+    args = {k: v for k, v in built.items() if k not in ("__class_fullname__", "p")}
+    return replace(step, args=_tuples(args))
+
+
+def _build_item(item: Item) -> A.BasicTransform | A.BaseCompose | None:
+    if not item.enabled:
+        return None
+    if isinstance(item, Step):
+        return build_step(item)
+    steps = [build_step(s) for s in item.steps if s.enabled]
+    if not steps:
+        return None
+    if item.kind == "OneOf":
+        return A.OneOf(steps, p=item.p)
+    return A.SomeOf(steps, n=min(item.n, len(steps)), replace=item.replace, p=item.p)
+
+
+def to_transforms(pipeline: Pipeline) -> list[A.BasicTransform | A.BaseCompose]:
+    """The enabled steps and groups as albumentations objects, in order."""
+    return [t for item in pipeline.items if (t := _build_item(item)) is not None]
+
+
+def to_compose(pipeline: Pipeline, *, annotations: bool = False, seed: int | None = None) -> A.Compose:
+    """The albumentations ``Compose`` the pipeline describes, seeded with ``pipeline.seed``.
+
+    Args:
+        pipeline: The pipeline.
+        annotations: Also transform boxes (``bboxes`` in pascal_voc pixels with ``box_labels``),
+            keypoints (``keypoints`` as xy with ``keypoint_labels``) and a ``mask``.
+        seed: Overrides ``pipeline.seed``.
+
+    Raises:
+        AugLabError: naming the step whose settings albumentations refuses.
+    """
+    extra: dict[str, Any] = {}
+    if annotations:
+        extra = {
+            "bbox_params": A.BboxParams(format="pascal_voc", label_fields=["box_labels"], min_visibility=0.0),
+            "keypoint_params": A.KeypointParams(format="xy", label_fields=["keypoint_labels"], remove_invisible=True),
+        }
+    return A.Compose(to_transforms(pipeline), seed=pipeline.seed if seed is None else seed, **extra)
+
+
+def geometry_report(pipeline: Pipeline) -> list[tuple[str, bool]]:
+    """(step name, moves geometry) for every enabled step, in order: what moves annotations."""
+    return [(s.name, s.moves_geometry) for s in pipeline.active_steps()]
+
+
+def _clamp(value: float, spec: ParamSpec) -> float:
+    low = spec.low if spec.low is not None else value
+    high = spec.high if spec.high is not None else value
+    number = min(max(float(value), float(low)), float(high))
+    return int(round(number)) if spec.integer else number
+
+
+def widget_values(step: Step, image_size: tuple[int, int] = (512, 512)) -> tuple[dict[str, Any], list[str]]:
+    """Widget values that show ``step.args`` (the inverse of :func:`params.to_kwargs`).
+
+    Returns the values and the names of arguments a widget cannot show exactly (outside the
+    slider's range, or in a form such as a dict that has no widget). The editor keeps those
+    arguments as they are until the user moves their widget.
+    """
+    values: dict[str, Any] = {}
+    inexact: list[str] = []
+    for spec in catalog.get_transform(step.name).visible_params(image_size):
+        if spec.name not in step.args:
+            continue
+        raw = step.args[spec.name]
+        try:
+            if spec.kind in ("range", "pair"):
+                pair = (-abs(raw), abs(raw)) if isinstance(raw, (int, float)) and spec.kind == "range" else (
+                    (raw, raw) if isinstance(raw, (int, float)) else tuple(raw))
+                if len(pair) != 2:
+                    raise ValueError(spec.name)
+                value: Any = tuple(_clamp(v, spec) for v in pair)
+                exact = all(float(a) == float(b) for a, b in zip(value, pair))
+            elif spec.kind == "number":
+                value = _clamp(raw, spec)
+                exact = float(value) == float(raw)
+            elif spec.kind == "color":
+                rgb = raw if isinstance(raw, (tuple, list)) else (raw,) * 3
+                value = tuple(int(round(float(v))) for v in rgb[:3])
+                exact = len(rgb) == 3 and all(float(a) == float(b) for a, b in zip(value, rgb))
+            elif spec.kind == "select":
+                exact = raw in spec.options
+                value = raw if exact else spec.default
+            else:
+                value, exact = bool(raw), isinstance(raw, bool)
+        except (TypeError, ValueError):
+            value, exact = spec.default, False
+        values[spec.name] = value
+        if not exact:
+            inexact.append(spec.name)
+    return values, inexact
