@@ -113,6 +113,7 @@ def load_image(data: bytes, name: str, *, max_side: int | None = None, max_pixel
             notes.append(f"animated image: the first of {frames} frames is used")
         if max_side and img.format == "JPEG" and max(width, height) > 2 * max_side:
             img.draft("RGB", (max_side, max_side))
+        orientation = img.getexif().get(0x0112, 1)
         img.load()
         img = ImageOps.exif_transpose(img)
     except AugLabError:
@@ -123,11 +124,12 @@ def load_image(data: bytes, name: str, *, max_side: int | None = None, max_pixel
         raise AugLabError(f"“{name}” is too large to decode safely.", hint="Resize it before uploading.", field=name) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise AugLabError(f"“{name}” is damaged or truncated and cannot be decoded ({exc}).", hint="Export it again and re-upload.", field=name) from exc
-    if (width, height) != img.size and sorted(img.size) == sorted((width, height)):
+    if orientation in (2, 3, 4, 5, 6, 7, 8):
         notes.append("rotated upright from its EXIF orientation")
     array = _to_rgb(img, notes)
     if max_side and max(array.shape[:2]) > max_side:
         array = downscale(array, max_side)
+    if max_side and max(width, height) > max_side:
         notes.append(f"downscaled from {width}×{height} for preview")
     return LoadedImage(name=name, array=np.ascontiguousarray(array), notes=tuple(notes), original_size=(width, height))
 

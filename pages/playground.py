@@ -20,8 +20,8 @@ if not images:
     st.info("Upload an image or pick a sample to start.", icon=":material/image:")
     st.stop()
 for image in images:
-    if any(note for note in image.notes if not note.startswith(("Generated", "Photograph", "Immuno"))):
-        st.caption(f"{image.name}: {'; '.join(image.notes)}")
+    if image.notes:
+        st.caption(f"{image.name}: {'; '.join(image.notes)}.")
 
 family_col, search_col, name_col = st.columns([1, 1, 1.4])
 family = family_col.selectbox("Family", ["All families", *catalog.FAMILY_ORDER], key="playground:family")
@@ -66,10 +66,12 @@ def preview_panel() -> None:
         except AugLabError as exc:
             show_error(exc)
             return
-        columns = st.columns(min(4, len(images) + n))
-        cells = [(img.array, f"original · {img.name}") for img in images[:1]] + [(t.encoded, t.caption) for t in result.tiles]
-        for i, (picture, caption) in enumerate(cells):
-            columns[i % len(columns)].image(picture, caption=caption, width="stretch")
+        originals, tiles = st.columns([1, 3.2])
+        for img in images:
+            originals.image(img.array, caption=f"original · {img.name}", width="stretch")
+        columns = tiles.columns(min(4, n))
+        for i, tile in enumerate(result.tiles):
+            columns[i % len(columns)].image(tile.encoded, caption=tile.caption, width="stretch")
         st.caption(f"{n} samples in {result.total_ms:.0f} ms (albumentations {result.transform_ms:.0f} ms).")
     with st.expander("Python code", icon=":material/code:"):
         st.code(transform_code(name, to_kwargs(spec.params(image_size), values), probability, int(seed)), language="python")

@@ -40,7 +40,7 @@ def image_picker(key: str, default: tuple[str, ...] = ("Labelled grid",)) -> lis
         "Your images", type=UPLOAD_TYPES, accept_multiple_files=True, key=f"{key}:uploads",
         help="JPEG, PNG, WebP, BMP, GIF or TIFF. Phone photos are rotated upright from their EXIF data.",
     )
-    images = [LoadedImage(name, sample_preview(name, max_side), (SAMPLES[name].description,)) for name in chosen]
+    images = [LoadedImage(name, sample_preview(name, max_side)) for name in chosen]
     for upload in uploads or []:
         try:
             images.append(preview_cache().get(upload.getvalue(), upload.name, max_side))
