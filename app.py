@@ -15,6 +15,9 @@ PAGES = {
     "Look and compose": [
         st.Page("pages/playground.py", title="Playground", icon=":material/tune:", default=True),
     ],
+    "Learn": [
+        st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
+    ],
 }
 
 page = st.navigation(PAGES)
