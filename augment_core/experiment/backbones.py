@@ -32,7 +32,7 @@ from augment_core.settings import get_setting
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 SMALLCNN_WEIGHTS = WEIGHTS_DIR / "smallcnn_contours32.pt"
 # Printed by scripts/pretrain_backbone.py; update both together.
-SMALLCNN_SHA256 = "PLACEHOLDER"
+SMALLCNN_SHA256 = "dce0291e1c065349ff090f784b486319eb5ac02a1c63c59fd38187b8ca8c1c27"
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -126,8 +126,8 @@ def register_backbone(info: BackboneInfo) -> BackboneInfo:
 
 register_backbone(BackboneInfo(
     "smallcnn-synthetic", "Small CNN, pre-trained on synthetic contours (embedded)",
-    "A 0.3 M-parameter CNN shipped with the app (1.2 MB). Pre-trained by scripts/pretrain_backbone.py "
-    "(seed 0) to tell apart 32 classes of random smooth closed curves (a few Fourier harmonics each), drawn "
+    "A 0.66 M-parameter CNN shipped with the app (2.7 MB). Pre-trained by scripts/pretrain_backbone.py "
+    "(seed 0, 25 epochs, 93% held-out accuracy) to tell apart 24 classes of random smooth closed curves (a few Fourier harmonics each), drawn "
     "at 32x32 with random position, rotation, scale, colours, gradient background and noise: formula-driven "
     "images in the spirit of FractalDB. It has never seen the shapes, digits or any natural photo.",
     32, SYNTHETIC_MEAN, SYNTHETIC_STD, False, _smallcnn_pretrained))

@@ -60,7 +60,7 @@ class PresetInfo:
 
 def _demo() -> ExperimentSpec:
     return ExperimentSpec(
-        name="demo: shapes, 5 per class", dataset="shapes", dataset_options={"per_class": 60, "seed": 1234},
+        name="demo: shapes, 5 per class", dataset="shapes", dataset_options={"per_class": 200, "seed": 1234},
         image_size=32, backbone="smallcnn-synthetic", strategy="last_block", optimizer="adamw", lr=3e-3,
         weight_decay=1e-4, schedule="cosine", batch_size=32, epochs=30, epoch_repeats=2, seeds=3,
         val_fraction=0.5, train_per_class=5, pipeline=DEMO_PIPELINE, seed=0)
@@ -79,7 +79,7 @@ PRESETS: dict[str, PresetInfo] = {
         "Only 5 training images per shape, but every shape can appear anywhere, at any angle and size, in any "
         "colour. Five pictures cannot show all of that, so the plain model learns the few poses and colours it "
         "saw. The pipeline (shift, rotate, scale, flip, colour changes) makes up exactly that missing variation, "
-        "and none of it changes which shape it is, so the augmented model generalises to the 150 validation "
+        "and none of it changes which shape it is, so the augmented model generalises to the 100 validation "
         "images per shape, which come from the same generator and were never chosen to suit the pipeline.",
         _demo),
     "wrong-augmentation": PresetInfo(

@@ -96,8 +96,8 @@ def read_zip(data: bytes) -> dict[str, list[tuple[str, bytes]]]:
         entries = [(info, _safe_parts(info.filename)) for info in infos]  # checks every path first
         files = [(i, p) for i, p in entries if not i.is_dir() and not any(x in _IGNORED_PARTS or x.startswith("._") for x in p)]
         # Strip one wrapping folder when everything sits inside it.
-        tops = {p[0] for _, p in files if len(p) > 1}
-        if len(tops) == 1 and all(len(p) >= 3 for _, p in files):
+        tops = {p[0] for _, p in files}
+        if len(tops) == 1 and all(len(p) >= 2 for _, p in files) and any(len(p) >= 3 for _, p in files):
             files = [(i, p[1:]) for i, p in files]
         classes: dict[str, list[tuple[str, bytes]]] = {}
         for info, parts in files:
