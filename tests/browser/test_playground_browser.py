@@ -7,13 +7,14 @@ import io
 import numpy as np
 from PIL import Image
 
+from augment_core.samples import load_sample
 from tests.browser.conftest import wait_for_app
 
 
 def _phone_photo() -> bytes:
-    """A 12-megapixel JPEG stored sideways with EXIF orientation 6, as phones write them."""
-    y, x = np.mgrid[0:3000, 0:4000]
-    pixels = np.stack([(x // 16) % 256, (y // 12) % 256, np.full_like(x, 90)], axis=-1).astype(np.uint8)
+    """A 12-megapixel portrait photo stored sideways with EXIF orientation 6, as phones write them."""
+    upright = Image.fromarray(load_sample("Astronaut")).resize((3000, 4000))
+    pixels = np.asarray(upright.transpose(Image.Transpose.ROTATE_90))  # stored 4000 wide × 3000 high
     exif = Image.Exif()
     exif[0x0112] = 6
     buffer = io.BytesIO()
