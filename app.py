@@ -14,6 +14,7 @@ st.set_page_config(page_title="Augmentation Lab", page_icon=":material/science:"
 PAGES = {
     "Look and compose": [
         st.Page("pages/playground.py", title="Playground", icon=":material/tune:", default=True),
+        st.Page("pages/pipeline.py", title="Pipeline", icon=":material/account_tree:"),
     ],
     "Learn": [
         st.Page("pages/learn.py", title="Learn", icon=":material/school:"),

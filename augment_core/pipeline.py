@@ -171,6 +171,13 @@ def update(pipeline: Pipeline, key: int, **changes: Any) -> Pipeline:
     return _map(pipeline, key, lambda item: replace(item, **changes))
 
 
+def with_seed(pipeline: Pipeline, seed: int) -> Pipeline:
+    """The same pipeline with another seed (0 to 2**32 - 1)."""
+    if not 0 <= int(seed) < 2**32:
+        raise AugLabError("The seed must be a whole number from 0 to 2^32-1.", field="seed")
+    return replace(pipeline, seed=int(seed))
+
+
 def remove(pipeline: Pipeline, key: int) -> Pipeline:
     """Remove one step or group (a group goes with its steps)."""
     return _map(pipeline, key, lambda item: None)
@@ -332,6 +339,8 @@ def widget_values(step: Step, image_size: tuple[int, int] = (512, 512)) -> tuple
         if spec.name not in step.args:
             continue
         raw = step.args[spec.name]
+        if isinstance(raw, dict) and set(raw) == {"x", "y"} and raw["x"] == raw["y"]:
+            raw = raw["x"]  # Affine spells (a, b) as {"x": (a, b), "y": (a, b)} once validated
         try:
             if spec.kind in ("range", "pair"):
                 pair = (-abs(raw), abs(raw)) if isinstance(raw, (int, float)) and spec.kind == "range" else (

@@ -84,3 +84,15 @@ def apply_link_values(specs: tuple[ParamSpec, ...], key_prefix: str, query: Any)
         else:
             st.session_state[f"{key_prefix}:{spec.name}"] = _widget_state(spec, value)
     return bad
+
+
+def set_widget_values(specs: tuple[ParamSpec, ...], key_prefix: str, values: dict[str, Any]) -> None:
+    """Put ``values`` (widget form) into the session state of the widgets ``param_widgets`` draws."""
+    for spec in specs:
+        if spec.hidden or spec.name not in values:
+            continue
+        if spec.kind == "pair":
+            for part, v in zip(spec.parts, values[spec.name]):
+                st.session_state[f"{key_prefix}:{spec.name}:{part}"] = v
+        else:
+            st.session_state[f"{key_prefix}:{spec.name}"] = _widget_state(spec, values[spec.name])
