@@ -62,5 +62,12 @@ def test_upload_pick_rotate_move_slider(page, app_url, screenshot):
     )
     wait_for_app(page)
     assert _captions(page) != before
+    page.keyboard.press("PageDown")  # widen the range again: start thumb down a page
+    page.keyboard.press("PageDown")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=\"stImageCaption\"]')].filter(e => e.textContent.startsWith('angle +90.0')).length < 8",
+        timeout=30_000,
+    )
+    wait_for_app(page)
     path = screenshot("playground")
     assert path.stat().st_size > 50_000
