@@ -158,12 +158,10 @@ def build(images: list[np.ndarray], *, strategy: str, backbone: str, samples: tu
 
 
 def _backbone_options() -> tuple[str, ...]:
-    try:
-        from augment_core.experiment.backbones import DEFAULT_BACKBONE, list_backbones
-    except ImportError:  # pragma: no cover - the engine ships with the app
-        return ("smallcnn-synthetic",)
-    names = list_backbones()
-    return tuple([DEFAULT_BACKBONE] + [n for n in names if n != DEFAULT_BACKBONE])
+    """The engine's backbones: the default first, those that need a download last."""
+    from augment_core.experiment.backbones import DEFAULT_BACKBONE, get_backbone_info, list_backbones
+
+    return tuple(sorted(list_backbones(), key=lambda n: (n != DEFAULT_BACKBONE, get_backbone_info(n).downloads)))
 
 
 LESSON = Lesson(

@@ -71,8 +71,8 @@ def build(images: list[np.ndarray], *, sigma: float, amount: float, kernel: int,
     weights = gaussian_kernel(kernel, blur_sigma)
     blurred = convolve(image, weights)
     hist = histogram_figure({"Gaussian noise": d_gauss, "salt and pepper": d_pepper},
-                            "Pixel differences (noisy − original), log scale", colours=(ACCENT, AFTER), bins=128,
-                            low=-256, high=256, x_title="change in value", log_y=True)
+                            "Pixel differences (noisy − original), log scale", colours=(ACCENT, AFTER), bins=129,
+                            low=-258, high=258, x_title="change in value", log_y=True)
     changed_gauss = float(np.mean(np.any(d_gauss != 0, axis=-1)))
     changed_pepper = float(np.mean(np.any(d_pepper != 0, axis=-1)))
     picked = {"samples": ",".join(samples)} if samples else {}
