@@ -1,0 +1,151 @@
+"""Backbones (every registered one, offline) and fine-tuning strategies (every one)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from augment_core.errors import AugLabError
+from augment_core.experiment import backbones
+from augment_core.experiment.backbones import create_backbone, get_backbone_info, list_backbones, resnet18_cache_path
+from augment_core.experiment.models import ResNet18, init_weights
+from augment_core.experiment.spec import STRATEGIES, ExperimentSpec
+from augment_core.experiment.training import apply_strategy, build_classifier, make_optimizer
+
+
+@pytest.fixture
+def resnet_checkpoint(tmp_path, monkeypatch):
+    """A torchvision-style ResNet-18 checkpoint (with ``fc``) served from a file:// URL; hub cache in tmp."""
+    model = ResNet18()
+    init_weights(model, torch.Generator().manual_seed(7))
+    state = dict(model.state_dict())
+    state["fc.weight"], state["fc.bias"] = torch.zeros(1000, 512), torch.zeros(1000)
+    raw = tmp_path / "raw.pth"
+    torch.save(state, raw)
+    digest = hashlib.sha256(raw.read_bytes()).hexdigest()
+    served = tmp_path / "server" / f"resnet18-{digest[:8]}.pth"
+    served.parent.mkdir()
+    shutil.move(raw, served)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.setenv("AUGLAB_RESNET18_URL", served.as_uri())
+    return served, state
+
+
+@pytest.mark.parametrize("name", list_backbones())
+def test_every_backbone_builds_offline(name, resnet_checkpoint):
+    info = get_backbone_info(name)
+    assert info.description and info.input_size >= 32 and len(info.mean) == 3 and len(info.std) == 3
+    model = create_backbone(name, generator=torch.Generator().manual_seed(0)).eval()
+    with torch.no_grad():
+        features = model(torch.randn(2, 3, 32, 32))
+    assert features.shape == (2, model.feature_dim) and torch.isfinite(features).all()
+    assert len(model.blocks) >= 3 and model.pool is not None
+
+
+def test_registry_default_is_the_embedded_offline_backbone():
+    assert list_backbones()[0] == "smallcnn-synthetic" == ExperimentSpec().backbone
+    assert not get_backbone_info("smallcnn-synthetic").downloads and get_backbone_info("resnet18-imagenet").downloads
+    assert backbones.SMALLCNN_WEIGHTS.stat().st_size < 4_000_000
+    with pytest.raises(AugLabError, match="Unknown backbone"):
+        get_backbone_info("vit-huge")
+
+
+def test_embedded_weights_are_checksum_verified(tmp_path, monkeypatch):
+    a = create_backbone("smallcnn-synthetic").state_dict()
+    b = create_backbone("smallcnn-synthetic").state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a), "pretrained weights do not depend on the seed"
+    tampered = tmp_path / "w.pt"
+    data = bytearray(backbones.SMALLCNN_WEIGHTS.read_bytes())
+    data[-100] ^= 1
+    tampered.write_bytes(bytes(data))
+    monkeypatch.setattr(backbones, "SMALLCNN_WEIGHTS", tampered)
+    with pytest.raises(AugLabError, match="checksum"):
+        create_backbone("smallcnn-synthetic")
+    monkeypatch.setattr(backbones, "SMALLCNN_WEIGHTS", tmp_path / "missing.pt")
+    with pytest.raises(AugLabError, match="missing"):
+        create_backbone("smallcnn-synthetic")
+
+
+def test_scratch_backbone_follows_the_seed():
+    a, b, c = (create_backbone("smallcnn-scratch", generator=torch.Generator().manual_seed(s)).state_dict() for s in (1, 1, 2))
+    key = "blocks.1.0.0.weight"
+    assert torch.equal(a[key], b[key]) and not torch.equal(a[key], c[key])
+
+
+def test_resnet18_downloads_once_with_hash_check_and_torchvision_names(resnet_checkpoint):
+    served, state = resnet_checkpoint
+    model = create_backbone("resnet18-imagenet")
+    loaded = model.state_dict()
+    assert len(loaded) == 120 and "layer2.0.downsample.0.weight" in loaded and "layer4.1.bn2.running_var" in loaded
+    assert all(torch.equal(loaded[k], state[k]) for k in loaded)
+    cached = resnet18_cache_path()
+    assert cached.exists() and cached.parent.name == "checkpoints"
+    served.unlink()  # offline from now on: the cache must be used
+    again = create_backbone("resnet18-imagenet").state_dict()
+    assert torch.equal(again["conv1.weight"], state["conv1.weight"])
+
+
+def test_resnet18_bad_hash_and_no_network_are_refused(resnet_checkpoint, monkeypatch, tmp_path):
+    served, _ = resnet_checkpoint
+    wrong = served.with_name("resnet18-00000000.pth")
+    shutil.copy(served, wrong)
+    monkeypatch.setenv("AUGLAB_RESNET18_URL", wrong.as_uri())
+    with pytest.raises(AugLabError, match="failed their check"):
+        create_backbone("resnet18-imagenet")
+    monkeypatch.setenv("AUGLAB_RESNET18_URL", (tmp_path / "nowhere" / "resnet18-12345678.pth").as_uri())
+    with pytest.raises(AugLabError, match="Could not download"):
+        create_backbone("resnet18-imagenet")
+
+
+def _frozen_and_trainable(model):
+    trainable = {id(p) for p in model.body.parameters()}
+    frozen = [p for p in model.prefix.parameters()]
+    assert not any(id(p) in trainable for p in frozen)
+    return frozen, list(model.body.parameters())
+
+
+@pytest.mark.parametrize("backbone", list_backbones())
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_strategies_freeze_exactly_what_they_say(strategy, backbone, resnet_checkpoint):
+    initial = build_classifier(backbone, 3, seed=0)
+    model = apply_strategy(initial, strategy)
+    spec = ExperimentSpec(strategy=strategy, backbone=backbone, lr=0.05, backbone_lr_factor=0.1)
+    optimizer = make_optimizer(model, spec)
+    frozen, trainable = _frozen_and_trainable(model)
+    assert len(trainable) > 0 and (strategy == "all") == (len(frozen) == 0)
+    prefix_state = {k: v.clone() for k, v in model.prefix.state_dict().items()}
+    before = [p.detach().clone() for p in trainable]
+    model.train()
+    bns = [m for m in model.prefix.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert all(not m.training for m in bns), "frozen BatchNorm stays in eval mode"
+    x, y = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(1)), torch.tensor([0, 1, 2, 0])
+    loss = F.cross_entropy(model(x), y)
+    optimizer.zero_grad()
+    loss.backward()
+    assert all(p.grad is None for p in frozen)
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in trainable if p.dim() > 1)
+    optimizer.step()
+    after = model.prefix.state_dict()
+    assert all(torch.equal(prefix_state[k], after[k]) for k in prefix_state), "frozen weights and BN statistics unchanged"
+    assert all(not torch.equal(b, p) for b, p in zip(before, trainable) if p.dim() > 1)
+    lrs = {g["name"]: g["lr"] for g in optimizer.param_groups}
+    if strategy == "all":
+        assert lrs == {"backbone": pytest.approx(0.005), "head": pytest.approx(0.05)}
+    else:
+        assert lrs == {"head": pytest.approx(0.05)}
+
+
+def test_strategy_copies_the_initial_model_so_arms_start_equal():
+    initial = build_classifier("smallcnn-scratch", 3, seed=5)
+    a, b = apply_strategy(initial, "all"), apply_strategy(initial, "all")
+    sa, sb = a.state_dict(), b.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    next(a.body.parameters()).data.add_(1.0)
+    assert not torch.equal(next(a.body.parameters()), next(b.body.parameters()))
+    head_a = build_classifier("smallcnn-synthetic", 3, seed=5).head.weight
+    head_b = build_classifier("smallcnn-synthetic", 3, seed=6).head.weight
+    assert not torch.equal(head_a, head_b) and torch.equal(head_a, build_classifier("smallcnn-synthetic", 3, seed=5).head.weight)
