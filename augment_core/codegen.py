@@ -41,21 +41,15 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
-def non_default_kwargs(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The arguments of ``kwargs`` that differ from the defaults of ``A.<name>``."""
+def call_code(name: str, kwargs: dict[str, Any], p: float) -> str:
+    """``A.Name(arg=value, ..., p=p)`` with only the non-default arguments."""
     signature = inspect.signature(getattr(A, name).__init__)
-    kept = {}
+    args = []
     for key, value in kwargs.items():
         param = signature.parameters.get(key)
         if param is not None and param.default is not inspect.Parameter.empty and _same(param.default, value):
             continue
-        kept[key] = value
-    return kept
-
-
-def call_code(name: str, kwargs: dict[str, Any], p: float) -> str:
-    """``A.Name(arg=value, ..., p=p)`` with only the non-default arguments."""
-    args = [f"{key}={_literal(key, value)}" for key, value in non_default_kwargs(name, kwargs).items()]
+        args.append(f"{key}={_literal(key, value)}")
     args.append(f"p={round(p, 4)}")
     return f"A.{name}({', '.join(args)})"
 

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -271,7 +272,9 @@ def normalise(step: Step) -> Step:
     widgets show the real values rather than the catalog's starting values.
     """
     built = build_step(step).to_dict_private()
-    args = {k: v for k, v in built.items() if k not in ("__class_fullname__", "p")}
+    # Some classes (SafeRotate) report their parent's arguments too; keep what __init__ takes.
+    accepted = inspect.signature(catalog.get_transform(step.name).cls.__init__).parameters
+    args = {k: v for k, v in built.items() if k in accepted and k not in ("p", "strict")}
     return replace(step, args=_tuples(args))
 
 

@@ -33,7 +33,9 @@ import albumentations as A
 import yaml
 
 from augment_core import catalog
-from augment_core.codegen import call_code, compose_code, non_default_kwargs
+import inspect
+
+from augment_core.codegen import call_code, compose_code
 from augment_core.errors import AugLabError
 from augment_core.pipeline import Group, Item, Pipeline, Step, normalise, renumber, to_compose
 
@@ -89,8 +91,10 @@ def to_dict(pipeline: Pipeline) -> dict[str, Any]:
                     disabled.append({"position": [i, j], "transform": _step_dict(step), "enabled": False})
             item = replace(item, steps=tuple(s for s in item.steps if s.enabled))
         kept.append(item)
-    document = A.to_dict(to_compose(Pipeline(tuple(kept), pipeline.seed)))
-    document = _plain(document)
+    document = _plain(A.to_dict(to_compose(Pipeline(tuple(kept), pipeline.seed))))
+    # Steps are written from their own arguments: some classes' to_dict adds their parent's
+    # arguments (SafeRotate lists Affine's), which their constructor then refuses.
+    document["transform"]["transforms"] = [_item_dict(item) for item in kept]
     document["seed"] = pipeline.seed
     if disabled:
         document[_META] = {"disabled": disabled}
@@ -245,9 +249,16 @@ def import_text(text: str | bytes, data_format: Format | None = None) -> Pipelin
     return from_dict(document)
 
 
+def _non_defaults(step: Step) -> dict[str, Any]:
+    """Arguments that are not exactly the constructor's default (equal value and form)."""
+    parameters = inspect.signature(catalog.get_transform(step.name).cls.__init__).parameters
+    return {k: v for k, v in step.args.items()
+            if k not in parameters or _tuples(parameters[k].default) != v or type(parameters[k].default) is not type(v)}
+
+
 def _compact_item(item: Item) -> list[Any]:
     if isinstance(item, Step):
-        return [item.name, _plain(non_default_kwargs(item.name, item.args)), item.p, int(item.enabled)]
+        return [item.name, _plain(_non_defaults(item)), item.p, int(item.enabled)]
     return [item.kind, [_compact_item(s) for s in item.steps], item.p, int(item.enabled), item.n, int(item.replace)]
 
 
