@@ -148,7 +148,10 @@ def test_choosing_view_checks_every_preset_against_the_data_kind():
     assert [row["preset"] for row in table] == presets.list_presets()
     photos = next(r for r in table if r["preset"] == "Natural photos · light")
     assert "HorizontalFlip" in photos["label warnings for this data"]
-    assert view.links[-1].page == "pages/pipeline.py" and view.links[-1].query_params["preset"] == "Digits and handwriting"
+    from augment_core.pipeline_io import decode_link
+
+    assert view.links[-1].page == "pages/pipeline.py"
+    assert decode_link(view.links[-1].query_params["pipeline"]) == presets.create_preset("Digits and handwriting")
 
 
 # --- 7. evaluation ----------------------------------------------------------------------------

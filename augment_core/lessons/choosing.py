@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from augment_core import presets
+from augment_core.pipeline_io import encode_link
 from augment_core.lessons.base import PIPELINE, PLAYGROUND, Block, Control, Lesson, LessonView, Link
 from augment_core.lessons.colour import shift_hue_saturation
 from augment_core.lessons.figures import ACCENT, AFTER, GOOD, curve_figure
@@ -144,8 +145,8 @@ def build(images: list[np.ndarray], *, digit: int, angle: float, hue: float, dat
              {"transform": "HueSaturationValue", "hue_shift_limit": f"{round(hue / 2)},{round(hue / 2)}",
               "sat_shift_limit": "0,0", "val_shift_limit": "0,0", **({"samples": ",".join(samples)} if samples else {})},
              ":material/palette:"),
-        Link(PIPELINE, f"Open the preset “{recommended}” in the pipeline editor", {"preset": recommended, "data_kind": data_kind},
-             ":material/account_tree:"),
+        Link(PIPELINE, f"Open the preset “{recommended}” in the pipeline editor",
+             {"pipeline": encode_link(presets.create_preset(recommended))}, ":material/account_tree:"),
     ]
     return LessonView(rows, links)
 
