@@ -83,12 +83,13 @@ def _step_params(step: pl.Step, image_size: tuple[int, int]) -> None:
         st.session_state[f"{prefix}:seeded"] = (values, inexact)
     seeded, inexact = st.session_state[f"{prefix}:seeded"]
     values = param_widgets(specs, prefix)
-    changed = [name for name, value in values.items() if value != seeded.get(name, object())]
+    # Compare as constructor arguments: a colour widget returns "#rrggbb" for a seeded (r, g, b).
+    kwargs, before = to_kwargs(specs, values), to_kwargs(specs, {**values, **seeded})
+    changed = [name for name in values if name not in seeded or kwargs.get(name) != before.get(name)]
     if inexact and any(name not in changed for name in inexact):
         st.caption(f"Kept as loaded: {', '.join(n for n in inexact if n not in changed)} (no slider shows it exactly; moving one replaces it).")
     if not changed:
         return
-    kwargs = to_kwargs(specs, values)
     args = {**step.args, **{name: kwargs[name] for name in changed if name in kwargs}}
     if args == step.args:
         return
