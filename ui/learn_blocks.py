@@ -36,8 +36,8 @@ def control_widgets(controls: tuple[Control, ...], key: str, per_row: int = 4) -
     return values
 
 
-def draw_block(block: Block, key: str) -> None:
-    """Draw one block in the current container."""
+def draw_block(block: Block, key: str, *, alone: bool = False) -> None:
+    """Draw one block in the current container; ``alone`` when it has the whole row to itself."""
     if block.kind == "markdown":
         st.markdown(block.content)
     elif block.kind == "latex":
@@ -49,8 +49,9 @@ def draw_block(block: Block, key: str) -> None:
     elif block.kind == "image":
         st.image(block.content, caption=block.caption or None, width="stretch")
     elif block.kind == "metrics":
-        for label, value, help_text in block.content:
-            st.metric(label, value, help=help_text)
+        places = st.columns(len(block.content)) if alone else [st.container() for _ in block.content]
+        for place, (label, value, help_text) in zip(places, block.content):
+            place.metric(label, value, help=help_text)
     elif block.kind == "table":
         st.dataframe(block.content, hide_index=True, width="stretch")
         if block.caption:
@@ -63,7 +64,7 @@ def draw_view(view: LessonView, key: str) -> None:
     """Every row of ``view``, each as side-by-side columns."""
     for row in view.rows:
         if len(row) == 1:
-            draw_block(row[0], key)
+            draw_block(row[0], key, alone=True)
             continue
         for column, block in zip(st.columns(len(row), gap="medium"), row):
             with column:

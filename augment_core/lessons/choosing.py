@@ -107,14 +107,14 @@ def build(images: list[np.ndarray], *, digit: int, angle: float, hue: float, dat
     angles = np.arange(-180, 181, 5, dtype=float)
     curve = digit_probabilities(np.stack([rotate_digit(example, a) for a in angles]))
     now = probs[-1]
-    rival = int(np.argmax(np.where(np.arange(10) == digit, -1.0, curve.max(axis=0))))
+    rival = int(np.argmax(np.where(np.arange(10) == digit, -1.0, now)))  # what it is mistaken for at this angle
     digit_fig = curve_figure(angles, {f"P(reads as {digit})": curve[:, digit], f"P(reads as {rival})": curve[:, rival]},
                              f"A classifier reading this {digit} as it turns", colours=(GOOD, AFTER),
                              marker=(angle, float(now[digit])), x_title="rotation (degrees)", y_title="probability")
     ripe, shifted = fruit(), shift_hue_saturation(fruit(), hue, 0.0)
     hues = np.arange(-180, 181, 5, dtype=float)
     ripe_curve = np.array([ripeness((RIPE_HUE + h) % 360) for h in hues])
-    fruit_fig = curve_figure(hues, {"P(reads as ripe)": ripe_curve}, "Ripeness is a hue: shifting hue changes the label",
+    fruit_fig = curve_figure(hues, {"P(reads as ripe)": ripe_curve}, "Hue is ripeness here",
                              colours=(AFTER,), marker=(hue, ripeness(mean_hue(shifted))), x_title="hue shift (degrees)",
                              y_title="probability")
     kind_presets = [presets.get_preset(n) for n in presets.list_presets() if presets.get_preset(n).data_kind == data_kind]

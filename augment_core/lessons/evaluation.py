@@ -93,9 +93,10 @@ def interval_figure(intervals: dict[str, tuple[float, float, float]], effect: fl
     fig = go.Figure(go.Scatter(
         x=means, y=names, mode="markers", marker={"size": 12, "color": [ACCENT, BEFORE][: len(names)]},
         error_x={"type": "data", "symmetric": False, "array": [intervals[k][2] - intervals[k][0] for k in names],
-                 "arrayminus": [intervals[k][0] - intervals[k][1] for k in names], "thickness": 3, "width": 8},
+                 "arrayminus": [intervals[k][0] - intervals[k][1] for k in names], "thickness": 3, "width": 8,
+                 "color": ACCENT},
         showlegend=False))
-    fig.add_vline(x=0, line={"color": AFTER, "dash": "dash"}, annotation_text="no effect")
+    fig.add_vline(x=0, line={"color": AFTER, "dash": "dash"}, annotation_text="no effect", annotation_position="top left")
     fig.add_vline(x=effect, line={"color": GOOD, "dash": "dot"}, annotation_text="true effect", annotation_position="bottom right")
     return finish(fig, "95 % intervals of “with minus without”", x_title="difference (points)", height=280)
 
@@ -112,7 +113,8 @@ def build(images: list[np.ndarray], *, seeds: int, effect: float, seed_spread: f
     widths = curve_figure(ns, {"paired (same seeds)": expected_half_width(ns, diff_sd),
                                "unpaired (different seeds)": expected_half_width(ns, np.sqrt(2) * arm_sd)},
                           "More seeds, narrower interval: ± half-width on average", colours=(ACCENT, BEFORE),
-                          marker=(seeds, (paired[2] - paired[1]) / 2), x_title="number of seeds", y_title="± points")
+                          marker=(seeds, (paired[2] - paired[1]) / 2), x_title="number of seeds", y_title="± points (log scale)")
+    widths.update_yaxes(type="log")
     answer = verdict(paired[1], paired[2])
     rows = [
         [Block("figure", runs_figure(sim), key="runs_figure"),
@@ -122,8 +124,12 @@ def build(images: list[np.ndarray], *, seeds: int, effect: float, seed_spread: f
             ("95 % interval (paired)", f"{paired[1]:+.2f} to {paired[2]:+.2f}", "Where the true effect plausibly lies."),
             ("95 % interval (unpaired)", f"{unpaired[1]:+.2f} to {unpaired[2]:+.2f}",
              "What the same runs would tell you if the arms had not shared seeds."),
-            ("Verdict", answer, "Helped if the whole interval is above 0, hurt if below, else no clear difference."),
         ], key="interval_metrics")],
+        [Block("markdown", f"**Verdict: {answer}.** " + {
+            "helped": "The whole interval is above 0: these runs show augmentation helped.",
+            "hurt": "The whole interval is below 0: these runs show augmentation hurt.",
+            "no clear difference": "The interval contains 0: these runs cannot tell a gain from a loss."}[answer],
+            key="verdict_note")],
         [Block("latex", rf"\bar d \pm t_{{0.975,\,n-1}}\frac{{s_d}}{{\sqrt n}} = {paired[0]:+.2f} \pm {(paired[2] - paired[1]) / 2:.2f}"
                         rf"\quad (n = {seeds})", key="interval_latex")],
         [Block("figure", widths, key="width_figure"),

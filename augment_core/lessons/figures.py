@@ -21,8 +21,8 @@ FROZEN = "#8395a7"  # grey: frozen, lost
 def finish(fig: go.Figure, title: str, *, height: int = 340, x_title: str = "", y_title: str = "") -> go.Figure:
     """Common layout: title, compact margins, legend on top, axis titles."""
     fig.update_layout(
-        title={"text": title, "font": {"size": 15}}, height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+        title={"text": title, "font": {"size": 15}}, height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.25, "xanchor": "left", "x": 0.0},  # below: titles stay readable
     )
     fig.update_xaxes(title_text=x_title)
     fig.update_yaxes(title_text=y_title)

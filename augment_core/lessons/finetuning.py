@@ -139,7 +139,7 @@ def build(images: list[np.ndarray], *, strategy: str, backbone: str, samples: tu
     info = get_backbone_info(backbone)
     label = STRATEGY_LABELS[STRATEGY_ORDER.index(strategy)]
     view_rows = [
-        [Block("markdown", f"**{label}.** {STRATEGIES[strategy]}  \n**{info.title}.** {info.description}", key="strategy_note")],
+        [Block("markdown", f"**Strategy:** {STRATEGIES[strategy]}  \n**{info.title}.** {info.description}", key="strategy_note")],
         [Block("metrics", [
             ("Trainable parameters", f"{trained:,}", "Updated by the optimiser during fine-tuning."),
             ("Frozen parameters", f"{total - trained:,}", "Kept exactly as pre-training left them."),

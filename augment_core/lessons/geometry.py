@@ -174,10 +174,10 @@ def build(images: list[np.ndarray], *, theta: float, scale: float, shear: float,
     diff = np.clip(np.abs(back.astype(np.int16) - image.astype(np.int16)) * 4, 0, 255).astype(np.uint8)
     rows = [
         [Block("latex", rf"R({theta:g}^\circ) = \begin{{bmatrix}}\cos\theta & -\sin\theta \\ \sin\theta & \cos\theta\end{{bmatrix}} = "
-                        + matrix_latex(rotation_matrix(theta)), key="rotation_latex"),
-         Block("markdown", f"cos θ = {c:.3f}, sin θ = {s:.3f}. Its columns have length 1 and are at right angles, "
+                        + matrix_latex(rotation_matrix(theta)), key="rotation_latex")],
+        [Block("markdown", f"cos θ = {c:.3f}, sin θ = {s:.3f}. Its columns have length 1 and are at right angles, "
                            "so it turns points without stretching them (its determinant is 1).", key="rotation_note")],
-        [Block("figure", grid_figure(lin, f"Grid and points mapped by rotate {theta:g}°, scale {scale:g}, shear {shear:g}°"),
+        [Block("figure", grid_figure(lin, f"Grid and points: θ {theta:g}°, scale {scale:g}, shear {shear:g}°"),
                key="grid_figure"),
          Block("image", warped, caption=f"The picture warped by the same matrix (cv2.warpAffine, as albumentations does)",
                key="warped_image")],

@@ -50,6 +50,7 @@ def beta_figure(alpha: float, lams: dict[str, float]) -> go.Figure:
     density = stats.beta.pdf(x, alpha, alpha)
     fig = curve_figure(x, {f"Beta({alpha:g}, {alpha:g})": np.minimum(density, 6.0)}, "How λ is drawn",
                        colours=(BEFORE,), x_title="λ (weight of the first picture)", y_title="density (capped at 6)")
+    fig.update_yaxes(range=[0.0, max(2.0, 1.1 * float(np.minimum(density, 6.0).max()))])  # a flat Beta(1, 1) stays flat
     for (name, lam), colour in zip(lams.items(), (ACCENT, AFTER)):
         fig.add_vline(x=lam, line={"color": colour, "width": 3}, annotation_text=f"{name} λ = {lam:.2f}")
     return fig
