@@ -48,42 +48,46 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory) -> Iterator[str]:
-    """Start the real app once per session and return its URL."""
+def start_app(data_dir: Path) -> tuple[subprocess.Popen, str]:
+    """Start ``streamlit run app.py`` on a free loopback port; return the process and its URL."""
     _require_browser()
     port = _free_port()
-    data_dir = tmp_path_factory.mktemp("auglab_browser_data")
     env = {**os.environ, "AUGLAB_DATA_DIR": str(data_dir), "NO_ALBUMENTATIONS_UPDATE": "1"}
-    log = open(data_dir / "streamlit.log", "w")  # noqa: SIM115 - closed in teardown
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+    log_path = data_dir / "streamlit.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
-                    break
+                    return process, url
         except OSError:
             time.sleep(0.3)
-        if process.poll() is not None:
-            break
-    else:
-        process.kill()
-        pytest.fail(f"streamlit did not become healthy; log: {(data_dir / 'streamlit.log').read_text()[-2000:]}")
-    if process.poll() is not None:
-        pytest.fail(f"streamlit exited early; log: {(data_dir / 'streamlit.log').read_text()[-2000:]}")
-    yield url
+    stop_app(process)
+    pytest.fail(f"streamlit did not become healthy; log: {log_path.read_text()[-2000:]}")
+
+
+def stop_app(process: subprocess.Popen) -> None:
+    """Stop a server started by :func:`start_app`."""
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
-    log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory) -> Iterator[str]:
+    """Start the real app once per test session and return its URL."""
+    process, url = start_app(tmp_path_factory.mktemp("auglab_browser_data"))
+    yield url
+    stop_app(process)
 
 
 @pytest.fixture(scope="session")
