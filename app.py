@@ -16,6 +16,10 @@ PAGES = {
         st.Page("pages/playground.py", title="Playground", icon=":material/tune:", default=True),
         st.Page("pages/pipeline.py", title="Pipeline", icon=":material/account_tree:"),
     ],
+    "Prove": [
+        st.Page("pages/experiment.py", title="Experiment", icon=":material/science:"),
+        st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
+    ],
     "Learn": [
         st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
     ],

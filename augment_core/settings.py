@@ -25,6 +25,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUGLAB_MAX_PIXELS", "50000000", "Largest image (width × height) that is decoded; bigger files are refused before decoding."),
     Setting("AUGLAB_PREVIEW_SIZE", "512", "Longest side, in pixels, that images are downscaled to for previews."),
     Setting("AUGLAB_MAX_JOBS", "1", "Training jobs that may run at once on this machine."),
+    Setting("AUGLAB_JOB_ABANDON_MINUTES", "5", "A training job that no open page has followed for this many minutes (the tab was closed) is cancelled; its finished epochs are kept."),
     Setting("AUGLAB_TORCH_THREADS", "0", "Threads torch may use for training; 0 means all CPU cores."),
     Setting("AUGLAB_RESNET18_URL", "https://download.pytorch.org/models/resnet18-f37072fd.pth", "Where the ImageNet ResNet-18 checkpoint is downloaded from on first use (its file name must end in -<sha256 prefix>.pth; the hash is checked)."),
     Setting("AUGLAB_ZIP_MAX_BYTES", "1000000000", "Largest total uncompressed size, in bytes, of an uploaded zip data set; checked before extracting."),

@@ -1,0 +1,232 @@
+"""Preparing an experiment for the page: data sources, defaults, pipelines, a batch preview, a time estimate.
+
+Pure functions over the engine (:mod:`augment_core.experiment`); no streamlit. Uploaded data
+is saved as a zip of class folders under ``<AUGLAB_DATA_DIR>/uploads/`` (named by its hash), and
+the spec names that file, so a stored run can be opened, shown and re-run after a restart.
+
+Example:
+    >>> prepared = prepare_builtin("shapes", image_size=32, options={"per_class": 60, "seed": 1234})
+    >>> batch = show_batch(replace(default_spec("shapes"), pipeline=DEMO_PIPELINE), prepared.dataset)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import time
+import zipfile
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from augment_core.errors import AugLabError
+from augment_core.experiment import (DEMO_PIPELINE, ExperimentSpec, ImageDataset, ValidationReport, create_dataset,
+                                     create_preset, get_dataset_info, load_zip, run_experiment)
+from augment_core.experiment.augmentation import create_train_transform
+from augment_core.experiment.loader import AugmentedBatches, Normaliser, batch_plan
+from augment_core.experiment.runner import replicate_splits
+from augment_core.settings import data_dir
+
+# Built-in data set -> experiment preset whose training settings are its defaults.
+_DEFAULT_PRESET = {"shapes": "demo", "digits": "wrong-augmentation"}
+# Engine pipeline offered beside the pipeline-editor presets (it is the demo's own).
+ENGINE_PIPELINES: dict[str, dict[str, Any]] = {"Demo pipeline (shapes: shift, rotate, scale, flip, colour)": DEMO_PIPELINE}
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """A data set ready to train on, and how a spec names it."""
+
+    dataset: ImageDataset  # the images at the run's size
+    report: ValidationReport | None  # the engine's report for uploads (None for built-ins)
+    spec_dataset: str  # ExperimentSpec.dataset: a built-in name or the saved upload's path
+    spec_options: dict[str, Any]  # ExperimentSpec.dataset_options
+
+
+def default_spec(source: str, *, classes: int = 2, images: int = 0) -> ExperimentSpec:
+    """Sensible starting settings: a built-in's preset (without its pipeline), or settings for small uploads.
+
+    Uploads: 64-pixel images, 15 epochs, 3 seeds, a third held out, and enough passes per epoch
+    for about four steps, so a tiny set still gets a useful number of updates.
+    """
+    if source in _DEFAULT_PRESET:
+        return replace(create_preset(_DEFAULT_PRESET[source]), name=f"{source} experiment", pipeline=None)
+    train = max(2, int(images * (1 - 0.3)))
+    repeats = max(1, min(8, math.ceil(4 * 16 / train)))
+    return ExperimentSpec(name=f"{source} experiment", dataset=source, image_size=64, batch_size=16, epochs=15,
+                          epoch_repeats=repeats, seeds=3, val_fraction=0.3, lr=3e-3, strategy="last_block")
+
+
+def prepare_builtin(name: str, *, image_size: int, options: dict[str, Any] | None = None) -> PreparedData:
+    """Build built-in data set ``name`` (raises :class:`AugLabError` for unknown names or options)."""
+    options = dict(options or {})
+    return PreparedData(create_dataset(name, image_size=image_size, **options), None, name, options)
+
+
+def _save_upload(data: bytes) -> str:
+    folder = data_dir() / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{hashlib.sha256(data).hexdigest()[:20]}.zip"
+    if not path.exists():
+        path.write_bytes(data)
+    return str(path)
+
+
+def prepare_zip(data: bytes, *, image_size: int, name: str = "upload") -> PreparedData:
+    """Load a zip of class folders through the engine (which refuses unsafe or unusable zips) and keep a copy."""
+    dataset, report = load_zip(data, image_size=image_size, name=name)
+    return PreparedData(dataset, report, _save_upload(data), {})
+
+
+def mapping_to_zip(files_by_class: dict[str, list[tuple[str, bytes]]]) -> bytes:
+    """Pack ``{class: [(file name, bytes), ...]}`` as a zip of class folders (names made unique and safe)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for cls, files in files_by_class.items():
+            folder = cls.strip().replace("/", "_").replace("\\", "_").lstrip(".") or "class"
+            used: set[str] = set()
+            for i, (file_name, content) in enumerate(files):
+                base = file_name.replace("/", "_").replace("\\", "_").lstrip(".") or f"image{i}"
+                unique = base if base not in used else f"{i}_{base}"
+                used.add(unique)
+                archive.writestr(f"{folder}/{unique}", content)
+    return buffer.getvalue()
+
+
+def prepare_classes(files_by_class: dict[str, list[tuple[str, bytes]]], *, image_size: int,
+                    name: str = "my classes") -> PreparedData:
+    """Teachable-Machine-style uploads (class name -> files): validated by the engine, kept as a zip."""
+    named = {c.strip(): f for c, f in files_by_class.items() if c.strip()}
+    if len(named) != len([c for c in files_by_class if c.strip()]) or any(not c.strip() for c in files_by_class):
+        raise AugLabError("Every class needs a name, and two classes cannot share one.", hint="Name each class.",
+                          field="dataset")
+    return prepare_zip(mapping_to_zip(named), image_size=image_size, name=name)
+
+
+def pipeline_steps(pipeline: dict[str, Any] | None) -> list[str]:
+    """Short names of a pipeline dict's steps: ``["Affine", "HorizontalFlip (p=0.5)", "OneOf(Blur | GaussNoise)"]``."""
+
+    def name(node: dict[str, Any]) -> str:
+        cls = str(node.get("__class_fullname__", "?")).rsplit(".", 1)[-1]
+        children = node.get("transforms")
+        text = f"{cls}({' | '.join(name(c) for c in children)})" if children else cls
+        p = node.get("p", 1.0)
+        return text if p is None or float(p) >= 1 else f"{text} (p={float(p):g})"
+
+    return [name(t) for t in (pipeline or {}).get("transform", {}).get("transforms", [])]
+
+
+def pipeline_summary(spec: ExperimentSpec) -> str:
+    """One line for run lists: the augmented arm's steps and mixing, or "no augmentation"."""
+    parts = pipeline_steps(spec.pipeline)
+    if spec.mixup_alpha > 0:
+        parts.append(f"MixUp α={spec.mixup_alpha:g}")
+    if spec.cutmix_alpha > 0:
+        parts.append(f"CutMix α={spec.cutmix_alpha:g}")
+    return ", ".join(parts) if parts else "no augmentation (both arms identical)"
+
+
+def check_pipeline(spec: ExperimentSpec, dataset: ImageDataset) -> None:
+    """Fail early, before training, if the pipeline cannot be built or changes the image size."""
+    transform = create_train_transform(spec.pipeline, seed=spec.seed, image_size=spec.image_size)
+    if transform is not None:
+        transform(dataset.images[0])
+
+
+def class_samples(dataset: ImageDataset, per_class: int = 6, *, seed: int = 0) -> dict[str, list[np.ndarray]]:
+    """Up to ``per_class`` images of each class, chosen by ``seed``."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for label, cls in enumerate(dataset.class_names):
+        idx = np.flatnonzero(dataset.labels == label)
+        out[cls] = [dataset.images[i] for i in np.sort(rng.permutation(idx)[:per_class])]
+    return out
+
+
+@dataclass(frozen=True)
+class BatchPreview:
+    """The first training batch of seed 1 as the augmented arm's model receives it."""
+
+    originals: list[np.ndarray]  # (S, S, 3) uint8 as stored
+    augmented: list[np.ndarray]  # (S, S, 3) uint8 after the pipeline (and mixing), before normalisation
+    captions: list[str]  # label of each augmented image (mixed labels as weights)
+
+
+def show_batch(spec: ExperimentSpec, dataset: ImageDataset, *, limit: int = 16) -> BatchPreview:
+    """fastai's ``show_batch``: replicate 1's first batch through the engine's own batch builder.
+
+    Uses the same split, batch order, transform seed and MixUp/CutMix stream as training, with
+    an identity normalisation so the images can be shown.
+    """
+    seed, train_idx, _ = replicate_splits(spec, dataset.labels)[0]
+    images, labels = dataset.images[train_idx], dataset.labels[train_idx]
+    plan = batch_plan(len(train_idx), batch_size=spec.batch_size, seed=seed, epoch=0, repeats=spec.epoch_repeats)
+    positions = plan[0][:limit]
+    # Same seed formula as the engine's runner, so this is the batch training starts with.
+    transform = create_train_transform(spec.pipeline, seed=(seed * 1_000_003 + 1) % 2**31, image_size=spec.image_size)
+    source = AugmentedBatches(images, labels, Normaliser((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)), transform,
+                              num_classes=len(dataset.class_names), seed=seed, mixup_alpha=spec.mixup_alpha,
+                              cutmix_alpha=spec.cutmix_alpha)
+    batch = source.make(positions)
+    pixels = (batch.images.clamp(0, 1).permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)  # (B, S, S, 3)
+    names = dataset.class_names
+    captions = []
+    for i in range(len(positions)):
+        if batch.targets is None:
+            captions.append(names[int(batch.labels[i])])
+        else:
+            weights = batch.targets[i].numpy()
+            top = [j for j in np.argsort(-weights) if weights[j] > 0.005][:2]
+            captions.append(" + ".join(f"{weights[j]:.2f} {names[j]}" for j in top))
+    return BatchPreview([images[p] for p in positions], list(pixels), captions)
+
+
+@dataclass(frozen=True)
+class TimeEstimate:
+    """How long a spec should take on this machine, from a short measured probe."""
+
+    seconds: float  # estimated wall time of the whole run
+    steps: int  # training steps the whole run takes (both arms, every replicate)
+    step_seconds: float  # measured mean seconds per step (both arms averaged)
+    probe_seconds: float  # what the measurement itself took
+
+
+def estimate_time(spec: ExperimentSpec, dataset: ImageDataset) -> TimeEstimate:
+    """Run one short replicate (one epoch, a few steps per arm) and scale it up to the full spec.
+
+    The probe trains a handful of images per class for one epoch, so it costs a few seconds
+    whatever the data set's size; per-step cost does not depend on how many images there are.
+    """
+    _, train_idx, _ = replicate_splits(spec, dataset.labels)[0]
+    classes = len(dataset.class_names)
+    steps_per_epoch = len(batch_plan(len(train_idx), batch_size=spec.batch_size, seed=0, epoch=0, repeats=spec.epoch_repeats))
+    probe_per_class = max(1, math.ceil(2 * spec.batch_size / classes))
+    if spec.train_per_class is not None:
+        probe_per_class = min(probe_per_class, spec.train_per_class)
+    probe = replace(spec, epochs=1, seeds=1, folds=0, epoch_repeats=1, train_per_class=probe_per_class)
+    tic = time.perf_counter()
+    result = run_experiment(probe, dataset=dataset)
+    probe_seconds = time.perf_counter() - tic
+    if result.status != "completed":
+        raise AugLabError(f"The timing probe did not finish: {result.message}", field="estimate")
+    probe_train = len(replicate_splits(probe, dataset.labels)[0][1])
+    probe_steps = len(batch_plan(probe_train, batch_size=spec.batch_size, seed=0, epoch=0))
+    train_seconds = sum(e.seconds for e in result.epochs)
+    step_seconds = train_seconds / max(1, 2 * probe_steps)
+    overhead = max(0.0, probe_seconds - train_seconds)  # data, models, evaluation, once per replicate
+    total_steps = 2 * steps_per_epoch * spec.epochs * spec.replicates
+    seconds = spec.replicates * overhead + total_steps * step_seconds
+    return TimeEstimate(seconds, total_steps, step_seconds, probe_seconds)
+
+
+def describe_builtin(name: str) -> str:
+    """The registry's one-line provenance of a built-in data set."""
+    return get_dataset_info(name).description
+
+
+def enlarge(image: np.ndarray, side: int = 96) -> np.ndarray:
+    """Upscale a small (S, S, 3) image to about ``side`` pixels with nearest neighbour, so pixels stay crisp."""
+    factor = max(1, side // max(image.shape[:2]))
+    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)

@@ -1,0 +1,97 @@
+"""Experiment: train with and without augmentation, watch both curves grow, read the verdict."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from augment_core import AugLabError
+from augment_core.experiment import DEMO_PIPELINE, RunStore, get_preset_info
+from augment_core.experiment_setup import check_pipeline, enlarge, estimate_time, pipeline_summary, show_batch
+from augment_core.jobs import default_manager, format_duration
+from ui.common import page_header, show_error
+from ui.experiment_form import augmentation_section, build_spec, data_section, training_section
+from ui.job_panel import current_snapshot, live_job_panel, owner_token
+from ui.results_view import results_view
+
+page_header("Experiment", "Fine-tune the same model twice, with and without your augmentation, everything else identical, "
+            "over several seeds, and see whether augmentation really helps.")
+manager = default_manager()
+owner = owner_token()
+snap = current_snapshot(manager, owner)
+
+if snap is not None and snap.running:
+    st.subheader(f"Training: {snap.spec.name}")
+    st.caption(f"Pipeline: {pipeline_summary(snap.spec)} · run #{snap.run_id or '…'} is stored as each epoch finishes; "
+               "you can reload this page or visit others and come back.")
+    live_job_panel(manager, snap.job_id)
+    st.stop()
+
+if snap is not None and st.session_state.get("exp:hidden") != snap.job_id:
+    st.subheader(f"Result: {snap.spec.name}")
+    if snap.result is not None:
+        results_view(snap.result if snap.run_id is None else RunStore().load_run(snap.run_id), key=f"result:{snap.job_id}")
+    else:
+        st.error(f"**The run could not start.** {snap.message}", icon=":material/error:")
+    if st.button("Hide this result", icon=":material/visibility_off:", help="It stays on the Runs page."):
+        st.session_state["exp:hidden"] = snap.job_id
+        st.rerun()
+    st.divider()
+    st.header("Set up the next run")
+
+st.subheader("1 · Data")
+choice = data_section()
+st.subheader("2 · Augmentation")
+pipeline, mixup, cutmix = augmentation_section(choice.prepared)
+st.subheader("3 · Training")
+spec = None
+try:
+    training = training_section(choice.source, choice.prepared)
+    if choice.prepared is not None:
+        spec = build_spec(choice, pipeline, mixup, cutmix, training)
+        check_pipeline(spec, choice.prepared.dataset)
+except AugLabError as exc:
+    show_error(exc)
+    spec = None
+if spec is not None and spec.dataset == "shapes" and spec.pipeline == DEMO_PIPELINE:
+    with st.expander("Why augmentation should help here", icon=":material/lightbulb:"):
+        st.markdown(get_preset_info("demo").why)
+
+start_col, batch_col, estimate_col = st.columns(3)
+start = start_col.button("Start training", type="primary", icon=":material/play_arrow:", disabled=spec is None,
+                         help="Trains in the background; the curves update as each epoch finishes.")
+if batch_col.button("Show a batch", icon=":material/grid_view:", disabled=spec is None,
+                    help="The first training batch exactly as the augmented model will see it."):
+    st.session_state["exp:show_batch"] = True
+if estimate_col.button("Estimate the time", icon=":material/timer:", disabled=spec is None,
+                       help="Times a few training steps on this machine and scales up to the whole run."):
+    st.session_state["exp:estimate_for"] = None
+    try:
+        with st.spinner("Timing a few training steps…"):
+            st.session_state["exp:estimate"] = (spec.to_json(), estimate_time(spec, choice.prepared.dataset))  # type: ignore[union-attr]
+    except AugLabError as exc:
+        show_error(exc)
+
+if spec is not None and choice.prepared is not None:
+    estimate = st.session_state.get("exp:estimate")
+    if estimate is not None and estimate[0] == spec.to_json():
+        est = estimate[1]
+        st.info(f"Estimated time on this machine: **about {format_duration(est.seconds)}** for {est.steps:,} training steps "
+                f"({est.step_seconds * 1000:.0f} ms per step, measured just now; more if other runs share the CPU).",
+                icon=":material/timer:")
+    if st.session_state.get("exp:show_batch"):
+        try:
+            batch = show_batch(spec, choice.prepared.dataset)
+            st.markdown("**The first training batch** · top: as stored · bottom: what the augmented model receives")
+            st.image([enlarge(im, 72) for im in batch.originals], width=72)
+            st.image([enlarge(im, 72) for im in batch.augmented], caption=batch.captions, width=72)
+        except AugLabError as exc:
+            show_error(exc)
+
+if start and spec is not None and choice.prepared is not None:
+    try:
+        manager.start(owner, spec, dataset=choice.prepared.dataset)
+    except AugLabError as exc:
+        show_error(exc)
+    else:
+        st.session_state.pop("exp:hidden", None)
+        st.rerun()

@@ -1,0 +1,88 @@
+"""Runs: every stored experiment; open one, overlay several, delete, or run one again."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from augment_core import AugLabError
+from augment_core.experiment import RunStore
+from augment_core.jobs import default_manager
+from augment_core.report_figures import METRIC_TITLES, overlay_figure
+from augment_core.run_history import STATUS_ICONS, overlay_runs, rerun_spec, run_rows
+from ui.common import page_header, show_error
+from ui.job_panel import current_snapshot, owner_token, progress_text
+from ui.results_view import results_view
+
+page_header("Runs", "Every experiment stored on this machine. Open one to see its results, select several to overlay "
+            "their curves, delete the ones you no longer need, or run one again with exactly the same settings.")
+manager = default_manager()
+owner = owner_token()
+store = RunStore()
+
+
+@st.fragment(run_every=2.0)
+def running_banner() -> None:
+    """This page's running job, if any (polling it also keeps it alive while the user browses runs)."""
+    snap = current_snapshot(manager, owner)
+    if snap is not None and snap.running:
+        st.info(f"Training now: {snap.spec.name} · {progress_text(snap)}", icon=":material/hourglass_top:")
+        st.page_link("pages/experiment.py", label="Watch it on the Experiment page", icon=":material/science:")
+
+
+running_banner()
+rows = run_rows(store, active_run_ids=manager.active_run_ids())
+if not rows:
+    st.info("No runs yet. Start one on the Experiment page; it will be listed here, even after the app restarts.",
+            icon=":material/history:")
+    st.page_link("pages/experiment.py", label="Go to the Experiment page", icon=":material/science:")
+    st.stop()
+
+st.dataframe(
+    [{"id": r.run_id, "status": f"{STATUS_ICONS.get(r.status, '')} {r.status}", "name": r.name, "data set": r.dataset,
+      "backbone": r.backbone, "pipeline": r.pipeline, "verdict": r.verdict or r.message,
+      "epochs": f"{r.epochs_done}/{r.epochs_planned}", "started (UTC)": r.started_at.replace("T", " ")[:16],
+      "seconds": round(r.seconds)} for r in rows],
+    hide_index=True, width="stretch",
+    column_config={"verdict": st.column_config.TextColumn(width="large"), "pipeline": st.column_config.TextColumn(width="medium")})
+
+by_id = {r.run_id: r for r in rows}
+linked = [int(x) for x in st.query_params.get("run", "").split(",") if x.isdigit() and int(x) in by_id]
+chosen = st.multiselect("Select runs: one to open it, two or more to overlay their curves", list(by_id),
+                        default=linked or [rows[0].run_id], key="runs:selected",
+                        format_func=lambda i: f"#{i} {by_id[i].name} · {by_id[i].status}")
+if not chosen:
+    st.stop()
+
+actions = st.columns([1, 1, 3])
+with actions[0].popover(f"Delete {len(chosen)} run(s)", icon=":material/delete:"):
+    st.write("Delete " + ", ".join(f"#{i}" for i in chosen) + " and all their metrics? This cannot be undone.")
+    if st.button("Yes, delete", type="primary", key="runs:confirm_delete"):
+        busy = [i for i in chosen if i in manager.active_run_ids()]
+        for run_id in chosen:
+            if run_id not in busy:
+                store.delete_run(run_id)
+        if busy:
+            st.warning(f"Run(s) {', '.join(map(str, busy))} are still training; cancel them first.", icon=":material/warning:")
+        else:
+            st.session_state.pop("runs:selected", None)
+            st.rerun()
+if len(chosen) == 1 and actions[1].button("Run again", icon=":material/replay:", key="runs:rerun",
+                                         help="Start a new run with exactly this run's settings and data."):
+    try:
+        manager.start(owner, rerun_spec(store.load_run(chosen[0])))
+    except AugLabError as exc:
+        show_error(exc)
+    else:
+        st.switch_page("pages/experiment.py")
+
+if len(chosen) == 1:
+    results_view(store.load_run(chosen[0]), key=f"run:{chosen[0]}")
+else:
+    metric_col, smooth_col = st.columns(2)
+    metric = metric_col.selectbox("Metric", list(METRIC_TITLES), format_func=METRIC_TITLES.get, key="runs:metric")
+    smoothing = smooth_col.slider("Smoothing (display only)", 0.0, 0.95, 0.0, 0.05, key="runs:smoothing",
+                                  help="TensorBoard-style moving average of the mean curves; 0 shows the raw numbers.")
+    st.plotly_chart(overlay_figure(overlay_runs(store, chosen), metric=metric, smoothing=smoothing), key="runs:overlay")
+    for run_id in chosen:
+        row = by_id[run_id]
+        st.markdown(f"**#{run_id} {row.name}** · {row.pipeline} · {row.verdict or row.status}")

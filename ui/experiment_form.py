@@ -1,0 +1,226 @@
+"""The experiment page's setup form: widgets in, an :class:`ExperimentSpec` and its data out.
+
+Three parts, each a function: :func:`data_section` (built-in, zip or per-class uploads, with
+the engine's validation report and sample images), :func:`augmentation_section` (the editor's
+pipeline or a preset, thumbnails, MixUp/CutMix) and :func:`training_section` (backbone,
+strategy and numbers, defaulting per data set). Widget keys include the data source, so
+choosing another data set brings that data set's defaults.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from augment_core import AugLabError
+from augment_core.experiment import (STRATEGIES, ExperimentSpec, get_backbone_info, get_dataset_info, list_backbones,
+                                     list_datasets)
+from augment_core.experiment_setup import (ENGINE_PIPELINES, PreparedData, class_samples, default_spec, enlarge,
+                                           pipeline_steps, prepare_builtin, prepare_classes, prepare_zip)
+from augment_core.experiment.augmentation import build_compose
+from augment_core.pipeline_io import to_dict
+from augment_core.presets import create_preset, get_preset, list_presets
+from augment_core.preview import render_grid
+from ui.common import show_error
+from ui.pipeline_state import get_pipeline, pipeline_dict
+
+SOURCES = ("Built-in", "Zip of class folders", "My classes")
+K = "exp"  # widget key prefix
+
+
+@dataclass(frozen=True)
+class DataChoice:
+    """What the data section produced."""
+
+    source: str  # registry name, "zip" or "classes": selects the defaults
+    prepared: PreparedData | None  # None when nothing usable is loaded yet
+
+
+@st.cache_resource(max_entries=6, show_spinner="Building the data set…")
+def _builtin(name: str, image_size: int, options_json: str) -> PreparedData:
+    return prepare_builtin(name, image_size=image_size, options=json.loads(options_json))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Checking the zip…")
+def _zip(digest: str, data: bytes, image_size: int, name: str) -> PreparedData:  # noqa: ARG001 - digest keys the cache
+    return prepare_zip(data, image_size=image_size, name=name)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Checking your images…")
+def _classes(digest: str, classes: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ...], image_size: int) -> PreparedData:  # noqa: ARG001
+    return prepare_classes({name: list(files) for name, files in classes}, image_size=image_size)
+
+
+def _class_uploads() -> dict[str, list[tuple[str, bytes]]]:
+    """Teachable-Machine-style: a name and a drop zone per class; add and remove classes."""
+    ids: list[int] = st.session_state.setdefault(f"{K}:class_ids", [0, 1])
+    out: dict[str, list[tuple[str, bytes]]] = {}
+    columns = st.columns(min(3, max(1, len(ids))))
+    for i, class_id in enumerate(list(ids)):
+        with columns[i % len(columns)].container(border=True):
+            name = st.text_input("Class name", value=f"class {i + 1}", key=f"{K}:class:{class_id}:name")
+            files = st.file_uploader(f"Images of “{name}”", accept_multiple_files=True, key=f"{K}:class:{class_id}:files",
+                                     type=["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"])
+            if len(ids) > 2 and st.button("Remove this class", key=f"{K}:class:{class_id}:remove", icon=":material/delete:"):
+                ids.remove(class_id)
+                st.rerun()
+            out[name] = out.get(name, []) + [(f.name, f.getvalue()) for f in files or []]
+    if st.button("Add a class", icon=":material/add:", key=f"{K}:add_class"):
+        ids.append(max(ids) + 1)
+        st.rerun()
+    return out
+
+
+def report_view(prepared: PreparedData) -> None:
+    """The engine's validation report (uploads) and sample images of every class."""
+    ds, report = prepared.dataset, prepared.report
+    st.caption(ds.description)
+    if report is not None:
+        st.markdown(f"**{report.total} images kept** in {len(report.per_class)} classes: "
+                    + ", ".join(f"{c} {n}" for c, n in report.per_class.items()))
+        if report.small_classes:
+            st.warning(f"Very few images in: {', '.join(report.small_classes)}. Expect a wide interval.", icon=":material/warning:")
+        if report.skipped or report.duplicates:
+            with st.expander(f"{len(report.skipped)} file(s) skipped, {len(report.duplicates)} duplicate(s) dropped"):
+                for file, why in report.skipped:
+                    st.markdown(f"- `{file}`: {why}")
+                for file, same in report.duplicates:
+                    st.markdown(f"- `{file}`: identical to `{same}`")
+    else:
+        st.markdown("**" + ", ".join(f"{c} {n}" for c, n in ds.counts().items()) + "** images per class")
+    with st.expander("Sample images of each class", expanded=True):
+        for cls, images in class_samples(ds, per_class=8).items():
+            st.image([enlarge(im, 64) for im in images], caption=[cls] * len(images), width=64)
+
+
+def _image_size(source: str) -> int:
+    """The image size the training section will use for ``source`` (its widget's value, or the default)."""
+    return int(st.session_state.get(f"{K}:{source}:image_size", default_spec(source).image_size))
+
+
+def data_section() -> DataChoice:
+    """Pick the data; shows the validation report or why the data were refused."""
+    source = st.segmented_control("Data set", SOURCES, default=SOURCES[0], key=f"{K}:source", required=True)
+    try:
+        if source == "Built-in":
+            names = list_datasets()
+            name = st.selectbox("Built-in data set", names, format_func=lambda n: get_dataset_info(n).title, key=f"{K}:builtin")
+            options = default_spec(name).dataset_options
+            prepared = _builtin(name, _image_size(name), json.dumps(options, sort_keys=True))
+            choice = DataChoice(name, prepared)
+        elif source == "Zip of class folders":
+            upload = st.file_uploader("A zip with one folder per class (cats/…, dogs/…)", type=["zip"], key=f"{K}:zip")
+            if upload is None:
+                st.info("Upload a zip of class folders to start.", icon=":material/folder_zip:")
+                return DataChoice("zip", None)
+            data = upload.getvalue()
+            choice = DataChoice("zip", _zip(hashlib.sha256(data).hexdigest(), data, _image_size("zip"), upload.name))
+        else:
+            files = _class_uploads()
+            if sum(len(f) for f in files.values()) == 0:
+                st.info("Name at least two classes and drop a few images into each.", icon=":material/add_photo_alternate:")
+                return DataChoice("classes", None)
+            frozen = tuple((n, tuple(f)) for n, f in sorted(files.items()))
+            digest = hashlib.sha256(repr([(n, [(a, hashlib.sha256(b).hexdigest()) for a, b in f]) for n, f in frozen]).encode()).hexdigest()
+            choice = DataChoice("classes", _classes(digest, frozen, _image_size("classes")))
+    except AugLabError as exc:
+        st.error("**These data cannot be used for training**, so the run cannot start.", icon=":material/block:")
+        show_error(exc)
+        return DataChoice(str(source), None)
+    report_view(choice.prepared)  # type: ignore[arg-type]
+    return choice
+
+
+def augmentation_section(prepared: PreparedData | None) -> tuple[dict[str, Any] | None, float, float]:
+    """Pick the pipeline and mixing; returns (albumentations dict or None, MixUp α, CutMix α)."""
+    editor_steps = len(get_pipeline().active_steps())
+    origin = st.radio("Augmentation for the augmented arm",
+                      ["A preset", f"The pipeline from the editor ({editor_steps} step(s))", "None (sanity check: both arms identical)"],
+                      key=f"{K}:aug_origin", horizontal=True,
+                      help="The plain arm never sees augmentation; everything else is identical between the arms.")
+    pipeline: dict[str, Any] | None
+    if origin.startswith("A preset"):
+        names = [*ENGINE_PIPELINES, *list_presets()]
+        name = st.selectbox("Preset", names, key=f"{K}:preset",
+                            help="The demo pipeline matches the variation of the shapes data set; the others are the editor's presets.")
+        if name in ENGINE_PIPELINES:
+            pipeline = ENGINE_PIPELINES[name]
+        else:
+            st.caption(get_preset(name).rationale)
+            document = to_dict(create_preset(name))
+            pipeline = {"__version__": document["__version__"], "transform": document["transform"]}
+    elif origin.startswith("The pipeline"):
+        pipeline = pipeline_dict()
+        if pipeline is None:
+            st.warning("The pipeline editor has no enabled step yet, so both arms would be identical.", icon=":material/warning:")
+            st.page_link("pages/pipeline.py", label="Open the pipeline editor", icon=":material/account_tree:")
+    else:
+        pipeline = None
+    if pipeline is not None:
+        st.caption("Steps: " + ", ".join(pipeline_steps(pipeline)))
+        if prepared is not None:
+            try:
+                grid = render_grid(build_compose(pipeline), [prepared.dataset.images[i] for i in range(0, len(prepared.dataset.images), max(1, len(prepared.dataset.images) // 4))][:4],
+                                   n=8, seed=0, encode=False)
+                st.image([enlarge(t.image, 80) for t in grid.tiles], width=80)
+            except AugLabError as exc:
+                show_error(exc)
+    mix_l, mix_r = st.columns(2)
+    mixup = mix_l.number_input("MixUp α (0 = off)", 0.0, 2.0, 0.0, 0.1, key=f"{K}:mixup",
+                               help="Blend pairs of training images and their labels; typical α 0.2-0.4.")
+    cutmix = mix_r.number_input("CutMix α (0 = off)", 0.0, 2.0, 0.0, 0.1, key=f"{K}:cutmix",
+                                help="Paste a patch of one image into another and mix labels by area; typical α 1.0.")
+    return pipeline, float(mixup), float(cutmix)
+
+
+def training_section(source: str, prepared: PreparedData | None) -> dict[str, Any]:
+    """Backbone, strategy and numbers (defaults per data set); returns ExperimentSpec keyword arguments."""
+    images = len(prepared.dataset.labels) if prepared else 0
+    base = default_spec(source, classes=len(prepared.dataset.class_names) if prepared else 2, images=images)
+    k = f"{K}:{source}"
+    backbones = list_backbones()
+    backbone = st.selectbox("Backbone", backbones, index=backbones.index(base.backbone) if base.backbone in backbones else 0,
+                            format_func=lambda b: get_backbone_info(b).title, key=f"{k}:backbone")
+    info = get_backbone_info(backbone)
+    st.caption(info.description)
+    if info.downloads and not st.checkbox(f"Yes, download the {info.title.split(',')[0]} weights now", key=f"{k}:download_ok",
+                                          help="Nothing is downloaded unless you tick this. The file is kept in torch's cache afterwards."):
+        st.warning("This backbone downloads its weights on first use. Tick the box to allow it, or pick the embedded one.",
+                   icon=":material/cloud_download:")
+        raise AugLabError("Allow the download, or choose another backbone.", field="backbone")
+    strategy = st.selectbox("Fine-tuning strategy", list(STRATEGIES), index=list(STRATEGIES).index(base.strategy),
+                            format_func=lambda s: STRATEGIES[s], key=f"{k}:strategy")
+    c1, c2, c3, c4 = st.columns(4)
+    epochs = c1.number_input("Epochs", 1, 500, base.epochs, key=f"{k}:epochs", help="Evaluations of the validation set per arm and seed.")
+    seeds = c2.number_input("Seeds", 1, 20, base.seeds, key=f"{k}:seeds",
+                            help="Repetitions with different splits and initialisations; 3 or more give a confidence interval.")
+    lr = c3.number_input("Learning rate", 1e-5, 1.0, base.lr, format="%.4f", step=1e-4, key=f"{k}:lr")
+    batch = c4.number_input("Batch size", 2, 512, base.batch_size, key=f"{k}:batch")
+    c5, c6, c7, c8 = st.columns(4)
+    size = c5.number_input("Image size (px)", 16, 512, base.image_size, step=16, key=f"{k}:image_size",
+                           help="Images are resized to a square of this side.")
+    repeats = c6.number_input("Passes per epoch", 1, 50, base.epoch_repeats, key=f"{k}:repeats",
+                              help="Passes over the training images between two evaluations (tiny sets need several).")
+    val = c7.number_input("Validation share", 0.05, 0.95, base.val_fraction, 0.05, key=f"{k}:val", help="Share of each class held out.")
+    per_class = c8.number_input("Training images per class (0 = all)", 0, 10_000, base.train_per_class or 0, key=f"{k}:per_class",
+                                help="Keep only this many training images per class: a few-shot setting. Validation is untouched.")
+    seed = st.number_input("Base seed", 0, 2**31 - 1, base.seed, key=f"{k}:seed", help="Seed i uses base + i for split, init, batches and augmentation.")
+    return {"backbone": backbone, "strategy": strategy, "epochs": int(epochs), "seeds": int(seeds), "lr": float(lr),
+            "batch_size": int(batch), "image_size": int(size), "epoch_repeats": int(repeats), "val_fraction": float(val),
+            "train_per_class": int(per_class) or None, "seed": int(seed), "optimizer": base.optimizer,
+            "weight_decay": base.weight_decay, "schedule": base.schedule, "backbone_lr_factor": base.backbone_lr_factor}
+
+
+def build_spec(choice: DataChoice, pipeline: dict[str, Any] | None, mixup: float, cutmix: float,
+               training: dict[str, Any]) -> ExperimentSpec:
+    """The frozen spec the engine runs (raises :class:`AugLabError` for invalid combinations)."""
+    assert choice.prepared is not None
+    prepared = choice.prepared
+    label = choice.source if choice.source in list_datasets() else prepared.dataset.name
+    return ExperimentSpec(name=f"{label}: {training['epochs']} epochs × {training['seeds']} seeds", dataset=prepared.spec_dataset,
+                          dataset_options=prepared.spec_options, pipeline=pipeline, mixup_alpha=mixup, cutmix_alpha=cutmix,
+                          **training)

@@ -1,0 +1,69 @@
+"""Following a training job from a page: the owner token in the URL and the polling fragment.
+
+The token (``?lab=…``) identifies this user's page to :class:`augment_core.jobs.JobManager`; it
+is kept in the URL so a reloaded page finds its running job again, and in session state so it
+survives moving between pages. The fragment polls the job every second (each poll is the job's
+heartbeat) and reruns the whole page once the job has finished.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from augment_core import AugLabError
+from augment_core.jobs import JobManager, JobSnapshot, format_duration, new_owner_token
+from ui.results_view import curve_controls, curves_panel
+
+_TOKEN = "auglab:owner"
+POLL_SECONDS = 1.0
+
+
+def owner_token() -> str:
+    """This page's owner token: from session state, else the URL, else a new one; written back to the URL."""
+    token = st.session_state.get(_TOKEN) or st.query_params.get("lab") or new_owner_token()
+    st.session_state[_TOKEN] = token
+    if st.query_params.get("lab") != token:
+        st.query_params["lab"] = token
+    return token
+
+
+def current_snapshot(manager: JobManager, owner: str) -> JobSnapshot | None:
+    """The owner's running or latest job, if the server still knows it."""
+    job_id = manager.job_for(owner)
+    if job_id is None:
+        return None
+    try:
+        return manager.snapshot(job_id)
+    except AugLabError:
+        return None
+
+
+def progress_text(snap: JobSnapshot) -> str:
+    """"37% · seed 1 of 2 · epoch 3 of 4 · … · 12 s elapsed · about 20 s left"."""
+    eta = "estimating time left…" if snap.eta_s is None else f"about {format_duration(snap.eta_s)} left"
+    return f"{snap.fraction:.0%} · {snap.phase()} · {format_duration(snap.elapsed_s)} elapsed · {eta}"
+
+
+def live_job_panel(manager: JobManager, job_id: str, *, key: str = "live") -> None:
+    """Progress bar with ETA, cancel button and the curves, redrawn every second while the job runs."""
+
+    @st.fragment(run_every=POLL_SECONDS)
+    def poll() -> None:
+        try:
+            snap = manager.snapshot(job_id)
+        except AugLabError as exc:
+            st.error(exc.message, icon=":material/error:")
+            return
+        if not snap.running:
+            st.rerun()  # the whole page: it now shows the results
+        bar, button = st.columns([5, 1], vertical_alignment="center")
+        bar.progress(min(1.0, snap.fraction), text=progress_text(snap))
+        if button.button("Cancel", icon=":material/stop_circle:", key=f"{key}:cancel",
+                         help="Stop after the current training step. Finished epochs are kept and stored."):
+            manager.cancel(job_id)
+            st.toast("Stopping after the current step…", icon=":material/stop_circle:")
+        smoothing, show_seeds = curve_controls(key)
+        curves_panel([e.to_dict() for e in snap.epochs], epochs=snap.spec.epochs, key=key, smoothing=smoothing,
+                     show_seeds=show_seeds, file_name="curves_so_far")
+
+    poll()
