@@ -5,7 +5,8 @@ r(θ) = 1 + Σ a_k cos(kθ + φ_k), fixed by seed 10_000 + class), 400 images pe
 32x32 by :func:`augment_core.experiment.synthetic.make_contours` with random position, rotation,
 scale, colours, gradient background and noise. No natural images, no digits, none of the six
 ``shapes`` classes. Everything is seeded (``--seed``, default 0), so a rerun on the same machine
-gives the same file; it takes about a minute on two CPU cores.
+should give the same weights (the SHA-256 can differ across CPUs and torch builds); it takes
+about four minutes on two CPU cores.
 
 Usage:
     python scripts/pretrain_backbone.py            # writes augment_core/experiment/weights/...

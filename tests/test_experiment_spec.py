@@ -61,9 +61,10 @@ def test_unknown_keys_and_bad_json_are_refused():
         ExperimentSpec.from_json("[1, 2]")
 
 
-def test_spec_is_frozen():
+def test_spec_is_frozen_and_hashable():
     with pytest.raises(dataclasses.FrozenInstanceError):
         ExperimentSpec().lr = 1.0  # type: ignore[misc]
+    assert hash(create_preset("demo")) == hash(create_preset("demo")) and len({ExperimentSpec(), ExperimentSpec(seed=1)}) == 2
 
 
 def test_demo_pipeline_builds_and_round_trips():
@@ -86,6 +87,7 @@ def test_train_transform_is_seeded_and_empty_means_none():
     assert create_train_transform(A.to_dict(A.Compose([])), seed=0, image_size=32) is None
 
 
+@pytest.mark.filterwarnings("ignore:Transform NoSuchTransform")
 def test_pipeline_that_resizes_or_normalises_is_refused():
     import numpy as np
 

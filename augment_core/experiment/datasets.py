@@ -19,9 +19,9 @@ from augment_core.errors import AugLabError
 from augment_core.experiment.synthetic import SHAPE_CLASSES, make_shapes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ImageDataset:
-    """Images and labels, ready to split."""
+    """Images and labels, ready to split (compared by identity; use ``fingerprint`` for content)."""
 
     name: str  # registry name or upload label
     images: np.ndarray = field(repr=False)  # (N, S, S, 3) uint8 RGB

@@ -90,6 +90,9 @@ class ExperimentSpec:
         if self.pipeline is not None and "transform" not in self.pipeline:
             raise bad("pipeline", "The pipeline must be an albumentations dict (with a “transform” key), as albumentations.to_dict gives.")
 
+    def __hash__(self) -> int:
+        return hash(self.to_json())
+
     @property
     def replicates(self) -> int:
         """Number of paired comparisons: folds if cross-validating, else seeds."""

@@ -12,7 +12,6 @@ import copy
 import math
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
