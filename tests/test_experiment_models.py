@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -149,3 +150,14 @@ def test_strategy_copies_the_initial_model_so_arms_start_equal():
     head_a = build_classifier("smallcnn-synthetic", 3, seed=5).head.weight
     head_b = build_classifier("smallcnn-synthetic", 3, seed=6).head.weight
     assert not torch.equal(head_a, head_b) and torch.equal(head_a, build_classifier("smallcnn-synthetic", 3, seed=5).head.weight)
+
+
+@pytest.mark.parametrize("backbone", list_backbones())
+def test_every_backbone_runs_an_experiment(backbone, resnet_checkpoint):
+    from augment_core.experiment.runner import run_experiment
+
+    spec = ExperimentSpec(dataset="shapes", dataset_options={"per_class": 6}, backbone=backbone, strategy="last_block",
+                          epochs=1, seeds=1, train_per_class=3, batch_size=6)
+    result = run_experiment(spec)
+    assert result.status == "completed", result.message
+    assert len(result.epochs) == 2 and all(np.isfinite(e.val_loss) for e in result.epochs)
