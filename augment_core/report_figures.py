@@ -159,7 +159,7 @@ def curves_figure(records: Records, *, smoothing: float = 0.0, show_seeds: bool 
     fig.update_yaxes(range=[0, 101], row=2)
     fig.update_xaxes(title_text="epoch", row=3)
     if epochs:
-        fig.update_xaxes(range=[0.8, epochs + 0.2])
+        fig.update_xaxes(range=[0.8, epochs + 0.2], dtick=max(1, math.ceil(epochs / 10)))
     replicates = len({int(r["replicate"]) for r in records}) or 1
     fig.update_layout(height=760, margin={"l": 60, "r": 20, "t": 60, "b": 40}, hovermode="x unified",
                       legend={"orientation": "h", "y": -0.08}, title={"text": _note(smoothing, show_seeds, replicates),
@@ -181,7 +181,7 @@ def comparison_figure(records: Records, *, smoothing: float = 0.0, show_seeds: b
     if metric in PERCENT:
         fig.update_yaxes(range=[0, 101])
     if epochs:
-        fig.update_xaxes(range=[0.8, epochs + 0.2])
+        fig.update_xaxes(range=[0.8, epochs + 0.2], dtick=max(1, math.ceil(epochs / 10)))
     return fig
 
 
