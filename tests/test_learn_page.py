@@ -41,7 +41,8 @@ def test_each_lesson_renders_its_slider_changes_its_figure_and_it_links_to_the_r
     assert before, "a live figure"
 
     control, widget = first_control(at, lesson)
-    value = control.high if control.kind == "slider" else next(o for o in control.options if o != control.default)
+    value = (control.low if control.default == control.high else control.high) if control.kind == "slider" else \
+        next(o for o in control.options if o != control.default)
     widget.set_value(value).run()
     assert not at.exception, at.exception
     assert charts(at) != before, "moving the first control changes the figure"

@@ -54,7 +54,8 @@ def test_every_lesson_builds_with_defaults_and_with_each_control_moved(key, squa
         moved = lessons.build_lesson(key, pictures, {control.name: other})
         assert moved.blocks("figure")
     first = lesson.controls[0]
-    value = first.high if first.kind == "slider" else next(o for o in first.options if o != first.default)
+    value = (first.low if first.default == first.high else first.high) if first.kind == "slider" else \
+        next(o for o in first.options if o != first.default)
     moved = lessons.build_lesson(key, pictures, {first.name: value})
     before = [b.content.to_json() for b in default.blocks("figure")]
     after = [b.content.to_json() for b in moved.blocks("figure")]

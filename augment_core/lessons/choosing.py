@@ -163,8 +163,8 @@ LESSON = Lesson(
         "to see which presets suit it and which of their steps would change your labels."
     ),
     controls=(
-        Control("digit", "Digit", "select", 6, "Which handwritten digit to turn.", options=tuple(range(10))),
         Control("angle", "Rotate the digit (degrees)", "slider", 180.0, "Anticlockwise turn of the digit.", -180.0, 180.0, 5.0),
+        Control("digit", "Digit", "select", 6, "Which handwritten digit to turn.", options=tuple(range(10))),
         Control("hue", "Shift the fruit's hue (degrees)", "slider", 90.0, "Turns the fruit's colour round the colour wheel.",
                 -180.0, 180.0, 5.0),
         Control("data_kind", "Kind of data", "select", "Digits and handwriting", "Which presets fit, and which steps would change the label.",
