@@ -186,3 +186,20 @@ def test_verdict_reads_the_interval():
     assert evaluation.verdict(0.2, 1.0) == "helped"
     assert evaluation.verdict(-1.0, -0.1) == "hurt"
     assert evaluation.verdict(-0.5, 1.0) == "no clear difference"
+
+
+def test_experiment_links_speak_the_spec_language(rgb_image):
+    """Links into the experiment page name ExperimentSpec fields, with values the spec accepts."""
+    from dataclasses import fields
+
+    from augment_core.experiment.spec import ExperimentSpec
+
+    names = {f.name: f for f in fields(ExperimentSpec)}
+    default = ExperimentSpec()
+    links = [link for key in lessons.list_lessons() for link in lessons.build_lesson(key, [rgb_image, rgb_image]).links
+             if link.page == "pages/experiment.py"]
+    assert len(links) >= 4
+    for link in links:
+        assert set(link.query_params) <= set(names)
+        typed = {k: type(getattr(default, k))(v) for k, v in link.query_params.items()}
+        ExperimentSpec(**typed)  # raises AugLabError if a value is out of range

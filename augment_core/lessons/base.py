@@ -19,6 +19,7 @@ PLAYGROUND = "pages/playground.py"
 PIPELINE = "pages/pipeline.py"
 EXPERIMENT = "pages/experiment.py"
 # Lessons link into pages other people are still building; a link is only drawn when the file exists.
+# Links into the experiment page name ExperimentSpec fields (backbone, strategy, seeds, mixup_alpha...).
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -17,7 +17,7 @@ from augment_core import presets
 from augment_core.pipeline_io import encode_link
 from augment_core.lessons.base import PIPELINE, PLAYGROUND, Block, Control, Lesson, LessonView, Link
 from augment_core.lessons.colour import shift_hue_saturation
-from augment_core.lessons.figures import ACCENT, AFTER, GOOD, curve_figure
+from augment_core.lessons.figures import AFTER, GOOD, curve_figure
 
 RIPE_HUE, UNRIPE_HUE = 5.0, 100.0  # degrees: red-orange ripe, green unripe
 

@@ -16,6 +16,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
@@ -23,6 +24,11 @@ import plotly.graph_objects as go
 from augment_core.errors import AugLabError
 from augment_core.lessons.base import EXPERIMENT, Block, Control, Lesson, LessonView, Link
 from augment_core.lessons.figures import AFTER, FROZEN, GOOD, bar_figure, finish
+
+if TYPE_CHECKING:  # torch loads only when the lesson is opened
+    from torch import nn
+
+    from augment_core.experiment.models import Classifier
 
 STRATEGY_ORDER = ("head", "last_block", "all")
 STRATEGY_LABELS = ("Head only", "Last block + head", "All layers")
@@ -39,7 +45,7 @@ class LayerRow:
     trainable: int  # of which trainable under the strategy
 
 
-def describe_module(module: object) -> str:
+def describe_module(module: nn.Module) -> str:
     """Short words for a layer: type and shape."""
     import torch.nn as nn
 
@@ -53,7 +59,7 @@ def describe_module(module: object) -> str:
     return type(module).__name__
 
 
-def layer_rows(model: object, is_trainable: Callable[[str], bool]) -> list[LayerRow]:
+def layer_rows(model: nn.Module, is_trainable: Callable[[str], bool]) -> list[LayerRow]:
     """Every module that owns parameters, in definition order, with its (trainable) parameter count.
 
     Args:
@@ -71,7 +77,7 @@ def layer_rows(model: object, is_trainable: Callable[[str], bool]) -> list[Layer
     return rows
 
 
-def trainable_names(model: object, strategy: str) -> set[str]:
+def trainable_names(model: Classifier, strategy: str) -> set[str]:
     """Names of ``model``'s parameters that the engine's ``apply_strategy`` leaves trainable.
 
     ``model`` is a :class:`~augment_core.experiment.models.Classifier`; it is not modified.
@@ -89,7 +95,7 @@ def trainable_names(model: object, strategy: str) -> set[str]:
     return {names[int(p.reshape(-1)[0].item())] for p in split.parameters() if p.requires_grad}
 
 
-def build_model(backbone: str) -> object:
+def build_model(backbone: str) -> Classifier:
     """The classifier the experiment engine would fine-tune: backbone plus a new head (seed 0).
 
     Raises:

@@ -11,7 +11,7 @@ first picture is paired with the second: still fully determined by ``seed``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -19,6 +19,9 @@ import plotly.graph_objects as go
 
 from augment_core.lessons.base import EXPERIMENT, Block, Control, Lesson, LessonView, Link, square_crop
 from augment_core.lessons.figures import ACCENT, AFTER, BEFORE, GOOD, curve_figure, finish
+
+if TYPE_CHECKING:  # torch loads only when the lesson is opened
+    from augment_core.mixing import MixResult
 
 SIDE = 192  # both pictures are cropped square and resized to this side so they can be mixed
 
@@ -28,8 +31,8 @@ def prepare_pair(first: np.ndarray, second: np.ndarray, side: int = SIDE) -> np.
     return np.stack([cv2.resize(square_crop(im), (side, side), interpolation=cv2.INTER_AREA) for im in (first, second)])
 
 
-def mix_pair(batch: np.ndarray, kind: str, alpha: float, seed: int) -> Any:
-    """MixUp or CutMix (``kind``) of picture 0 with picture 1, labels 0 and 1; returns a ``MixResult``."""
+def mix_pair(batch: np.ndarray, kind: str, alpha: float, seed: int) -> MixResult:
+    """MixUp or CutMix (``kind``) of picture 0 with picture 1, labels 0 and 1; returns the engine's ``MixResult``."""
     from augment_core import mixing
 
     fn = mixing.mixup if kind == "mixup" else mixing.cutmix
