@@ -190,7 +190,7 @@ def _run_replicate(spec: ExperimentSpec, data: ImageDataset, rep: int, seed: int
                 def report(i: int, n: int, loss: float, _arm: str = arm, _epoch: int = epoch) -> None:
                     state["done"] += 1
                     if on_batch is not None:
-                        on_batch(BatchProgress(_arm, rep, _epoch + 1, i + 1, n, loss, state["done"] / grand_total))
+                        on_batch(BatchProgress(_arm, rep, _epoch + 1, i + 1, n, loss, min(1.0, state["done"] / grand_total)))
 
                 tic = time.perf_counter()
                 train = train_one_epoch(models[arm], sources[arm].epoch(plans[epoch]), optimizers[arm],
