@@ -157,6 +157,7 @@ def curves_figure(records: Records, *, smoothing: float = 0.0, show_seeds: bool 
         fig.update_yaxes(title_text=title if row < 3 else "Loss", row=row, col=1)
     fig.update_yaxes(range=[0, 101], row=1)
     fig.update_yaxes(range=[0, 101], row=2)
+    fig.update_yaxes(rangemode="tozero", row=3)
     fig.update_xaxes(title_text="epoch", row=3)
     if epochs:
         fig.update_xaxes(range=[0.8, epochs + 0.2], dtick=max(1, math.ceil(epochs / 10)))

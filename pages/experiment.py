@@ -21,7 +21,7 @@ snap = current_snapshot(manager, owner)
 
 if snap is not None and snap.running:
     st.subheader(f"Training: {snap.spec.name}")
-    st.caption(f"Pipeline: {pipeline_summary(snap.spec)} · run #{snap.run_id or '…'} is stored as each epoch finishes; "
+    st.caption(f"Pipeline: {pipeline_summary(snap.spec)} · every finished epoch is stored at once; "
                "you can reload this page or visit others and come back.")
     live_job_panel(manager, snap.job_id)
     st.stop()
