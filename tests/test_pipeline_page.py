@@ -96,3 +96,16 @@ def test_other_views_render(at):
     for view in ("Boxes, masks and keypoints", "Mixing", "Export, import and share"):
         at.segmented_control(key="pipeline:view").set_value(view).run()
         assert not at.exception and not at.error, view
+
+
+def test_an_empty_pipeline_shows_the_original_and_says_why(at):
+    """Not eight tiles captioned "not applied (probability)": nothing is in the pipeline yet."""
+    for view in ("Preview", "Boxes, masks and keypoints"):
+        at.segmented_control(key="pipeline:view").set_value(view).run()
+        captions = [i.caption for element in at.get("image") for i in element.proto.imgs]
+        assert len(captions) == 1 and captions[0].startswith("original"), (view, captions)
+        assert any("no step switched on" in i.value for i in at.info), view
+    _add(at, "Rotate")
+    at.segmented_control(key="pipeline:view").set_value("Preview").run()
+    captions = [i.caption for element in at.get("image") for i in element.proto.imgs]
+    assert len(captions) == 9 and not any("no step switched on" in i.value for i in at.info)

@@ -41,14 +41,22 @@ def seed_controls() -> tuple[int, int]:
 
 
 def _tiles(cells: list[tuple[object, str]]) -> None:
-    columns = st.columns(4)
-    for i, (picture, caption) in enumerate(cells):
-        columns[i % 4].image(picture, caption=caption, width="stretch")
+    # One row of columns per four tiles, so rows line up however many lines each caption takes.
+    for start in range(0, len(cells), 4):
+        for column, (picture, caption) in zip(st.columns(4), cells[start:start + 4]):
+            column.image(picture, caption=caption, width="stretch")
+
+
+_EMPTY = "The pipeline has no step switched on, so every sample would be the original: add a step or load a preset."
 
 
 def preview_panel(images: list, seed: int, n: int) -> None:
     """The whole pipeline on the chosen images: a seeded grid with what each sample drew."""
     pipeline = get_pipeline()
+    if pipeline.is_empty:  # not "not applied (probability)" eight times
+        _tiles([(images[0].array, f"original · {images[0].name}")])
+        st.info(_EMPTY, icon=":material/playlist_add:")
+        return
     try:
         result = render_grid(to_compose(pipeline), [img.array for img in images], n=n, seed=seed)
     except AugLabError as exc:
@@ -102,6 +110,10 @@ def annotations_panel(seed: int, n: int) -> None:
             sample = load_annotated_sample(st.selectbox("Sample", list_annotated_samples(), key="pipeline:ann:sample"))
             image, annotations = sample.image, sample.annotations
             st.caption(sample.description)
+        if pipeline.is_empty:
+            _tiles([(draw_annotations(image, annotations), "original")])
+            st.info(_EMPTY, icon=":material/playlist_add:")
+            return
         result = render_annotated(pipeline, image, annotations, n=n, seed=seed)
     except AugLabError as exc:
         show_error(exc)

@@ -49,16 +49,25 @@ def _view(page, name: str) -> None:
     _idle(page)
 
 
-def _grid(page, first_caption: str) -> tuple[list[str], list[bytes]]:
-    """Captions and served image bytes of the tile grid, once the grid starting with ``first_caption`` is drawn."""
+def _grid(page, first_caption: str, count: int = 9) -> tuple[list[str], list[bytes]]:
+    """Captions and served image bytes of the ``count`` tiles, once the grid starting with ``first_caption`` is drawn."""
     page.wait_for_function(
-        "first => { const c = [...document.querySelectorAll('[data-testid=\"stImageCaption\"]')]; "
+        "([first, count]) => { const c = [...document.querySelectorAll('[data-testid=\"stImageCaption\"]')]; "
         "const imgs = [...document.querySelectorAll('[data-testid=\"stImage\"] img')]; "
-        "return c.length > 1 && c[0].textContent.startsWith(first) && imgs.length === c.length && imgs.every(i => i.complete && i.naturalWidth > 0); }",
-        arg=first_caption, timeout=30_000)
+        "return c.length === count && c[0].textContent.startsWith(first) && imgs.length === c.length && imgs.every(i => i.complete && i.naturalWidth > 0); }",
+        arg=[first_caption, count], timeout=30_000)
     captions = page.eval_on_selector_all("[data-testid='stImageCaption']", CAPTIONS)
     sources = page.eval_on_selector_all("[data-testid='stImage'] img", "els => els.map(e => e.src)")
     return captions, [page.request.get(src).body() for src in sources]
+
+
+def _screenshot(page, screenshot, name: str) -> None:
+    """A screenshot of the whole page: Streamlit scrolls inside its own container, so make the window tall."""
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": max(1500, height + 100)})
+    _idle(page)
+    screenshot(name)
+    page.set_viewport_size({"width": 1400, "height": 1500})
 
 
 def _decode(data: bytes) -> np.ndarray:
@@ -80,7 +89,9 @@ def test_build_rotate_export_reload_import(page, app_url, screenshot):
     page.goto(f"{app_url}/pipeline")
     _idle(page)
     page.wait_for_selector("h1:has-text('Pipeline')")
+    page.wait_for_selector("text=no step switched on")
     assert "The pipeline is empty" in page.inner_text("body")
+    assert _grid(page, "original", 1)[0] == ["original · Labelled grid"]  # no tiles pretending to be samples
 
     # Four steps from the catalog, then GaussNoise and GaussianBlur grouped into a OneOf.
     for name in STEPS:
@@ -135,7 +146,7 @@ def test_build_rotate_export_reload_import(page, app_url, screenshot):
         agree.append((near < far).mean())
         assert agree[-1] > 0.4, (caption, agree[-1])  # unmoved annotations score under 0.2 even on noisy tiles
     assert np.mean(agree) > 0.7, agree
-    screenshot("pipeline_annotations")
+    _screenshot(page, screenshot, "pipeline_annotations")
 
     # A seed of our own, then the preview grid we must get back.
     page.get_by_role("button", name="Resample").click()
@@ -144,7 +155,7 @@ def test_build_rotate_export_reload_import(page, app_url, screenshot):
     _view(page, "Preview")
     before = _grid(page, "original")
     assert len(before[0]) == 9
-    screenshot("pipeline")
+    _screenshot(page, screenshot, "pipeline")
 
     # Export JSON.
     _view(page, "Export, import and share")
