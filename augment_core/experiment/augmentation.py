@@ -20,15 +20,17 @@ ImageTransform = Callable[[np.ndarray], np.ndarray]
 
 
 def build_compose(pipeline: dict[str, Any]) -> A.Compose:
-    """Build an albumentations ``Compose`` from its ``to_dict`` form, translating library errors."""
+    """Build an albumentations ``Compose`` from its ``to_dict`` form, through the pipeline editor's
+    safe importer: only catalog transforms inside ``Compose``/``OneOf``/``SomeOf`` are built, with
+    ``strict=True``, and every problem is an :class:`AugLabError` naming the step."""
+    from augment_core.pipeline import to_compose
+    from augment_core.pipeline_io import from_dict
+
     try:
-        transform = A.from_dict(pipeline)
-    except Exception as exc:  # albumentations raises pydantic ValidationError, KeyError, ValueError...
-        raise AugLabError(f"The augmentation pipeline could not be built ({type(exc).__name__}: {exc}).",
-                          hint="Export it again from the pipeline editor.", field="pipeline") from exc
-    if not isinstance(transform, A.Compose):
-        transform = A.Compose([transform])
-    return transform
+        return to_compose(from_dict(pipeline))
+    except AugLabError as exc:
+        raise AugLabError(f"The augmentation pipeline could not be built: {exc.message}",
+                          hint=exc.hint or "Export it again from the pipeline editor.", field="pipeline") from exc
 
 
 def pipeline_is_empty(pipeline: dict[str, Any] | None) -> bool:
