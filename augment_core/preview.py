@@ -70,6 +70,18 @@ def _describe_value(key: str, value: Any) -> str | None:
             return ", ".join(parts)
         if key in ("noise_map", "noise"):
             return f"noise σ {value.std():.1f}"
+        if key == "map_x" and value.ndim == 2:  # distortions: how far the farthest pixel moved
+            return f"moves pixels up to {np.abs(value - np.arange(value.shape[1])[None, :]).max():.1f}px across"
+        if key == "map_y" and value.ndim == 2:
+            return f"{np.abs(value - np.arange(value.shape[0])[:, None]).max():.1f}px down"
+        if "kernel" in key and value.ndim in (1, 2):
+            return f"kernel {'×'.join(str(d) for d in (value.shape if value.ndim == 2 else value.shape * 2))}"
+        if key.endswith("_mask") and value.dtype == bool:
+            return f"{key.removesuffix('_mask').replace('_', ' ')} {value.mean():.1%} of pixels"
+        if key == "zoom_factors" and value.size:
+            return f"zoom up to ×{value.max():.2f}"
+        if value.ndim == 1 and 0 < value.size <= 4 and np.issubdtype(value.dtype, np.number):
+            return f"{key.replace('_', ' ')} ({', '.join(_number(v) for v in value)})"
         if value.ndim == 2 and key in ("holes", "rain_drops", "gravels_infos", "flare_center", "circles", "vertices_list"):
             return f"{key.replace('_', ' ')}: {len(value)}"
         return None

@@ -94,3 +94,9 @@ def test_samples_are_rgb_uint8_and_described(name):
 def test_labelled_grid_shows_flips():
     grid = samples.labelled_grid()
     assert not np.array_equal(grid, grid[:, ::-1]) and not np.array_equal(grid, grid[::-1])
+
+
+@pytest.mark.parametrize(("name", "expected"), [("GaussianBlur", "kernel"), ("SaltAndPepper", "salt"), ("GridDistortion", "moves pixels")])
+def test_captions_describe_arrays_in_words(name, expected, rgb_image):
+    grid = render_grid(catalog.create_transform(name, image_size=(64, 80)), [rgb_image], n=1, seed=0, encode=False)
+    assert expected in grid.tiles[0].caption

@@ -115,7 +115,8 @@ def _controls(item: pl.Item, *, index: int, count: int, selectable: bool, warnin
     cols[2].toggle("On", key=_key(item.key, "on"), on_change=lambda: edit_pipeline(pl.update, item.key, enabled=st.session_state[_key(item.key, "on")], structural=False),
                    help="A step that is off stays in the list but is not applied or exported to albumentations.")
     st.session_state.setdefault(_key(item.key, "p"), float(item.p))
-    cols[3].slider("p", 0.0, 1.0, step=0.05, key=_key(item.key, "p"), label_visibility="collapsed", help="Probability that this runs on a sample.",
+    cols[3].slider("Probability", 0.0, 1.0, step=0.05, format="p = %.2f", key=_key(item.key, "p"), label_visibility="collapsed",
+                   help="Probability that this step runs on a sample (p).",
                    on_change=lambda: edit_pipeline(pl.update, item.key, p=st.session_state[_key(item.key, "p")], structural=False))
     cols[4].button("", icon=":material/arrow_upward:", key=_key(item.key, "up"), disabled=index == 0, on_click=edit_pipeline, args=(pl.move, item.key, -1), help="Move up")
     cols[5].button("", icon=":material/arrow_downward:", key=_key(item.key, "down"), disabled=index == count - 1, on_click=edit_pipeline, args=(pl.move, item.key, 1), help="Move down")
