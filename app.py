@@ -9,9 +9,14 @@ from __future__ import annotations
 import augment_core  # noqa: F401  (sets NO_ALBUMENTATIONS_UPDATE before albumentations loads)
 import streamlit as st
 
+from ui.common import pipeline_sidebar
+
 st.set_page_config(page_title="Augmentation Lab", page_icon=":material/science:", layout="wide")
 
 PAGES = {
+    "Demo": [
+        st.Page("pages/demo.py", title="Demo", icon=":material/slideshow:"),
+    ],
     "Look and compose": [
         st.Page("pages/playground.py", title="Playground", icon=":material/tune:", default=True),
         st.Page("pages/pipeline.py", title="Pipeline", icon=":material/account_tree:"),
@@ -29,5 +34,7 @@ page = st.navigation(PAGES)
 
 with st.sidebar:
     st.markdown("**Augmentation Lab**  \nSee what an augmentation does, then prove whether it helps.")
+    st.caption("Light or dark: ⋮ menu (top right) → Settings → Theme.")
+pipeline_sidebar()
 
 page.run()

@@ -3,8 +3,8 @@
 Nothing here is tuned for the demo: the spec is the engine's ``demo`` preset exactly as
 :func:`augment_core.experiment.create_preset` builds it (read at call time, so any retuning of
 the preset is what the demo shows), and the curves are the engine's real, unsmoothed result.
-On two CPU cores the preset finishes in well under a minute (about 40 s, measured with other
-work on the machine), so nothing needs to be shortened.
+On two CPU cores the preset finishes in under a minute (38 s measured while another benchmark
+shared the cores; 75 s with a whole test suite running beside it), so nothing is shortened.
 
 Example:
     >>> spec = demo_spec()
