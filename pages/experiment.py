@@ -9,7 +9,7 @@ from augment_core.experiment import DEMO_PIPELINE, RunStore, get_preset_info
 from augment_core.experiment_setup import check_pipeline, enlarge, estimate_time, pipeline_summary, show_batch
 from augment_core.jobs import default_manager, format_duration
 from ui.common import page_header, show_error
-from ui.experiment_form import augmentation_section, build_spec, data_section, training_section
+from ui.experiment_form import apply_link, augmentation_section, build_spec, data_section, training_section
 from ui.job_panel import current_snapshot, live_job_panel, owner_token
 from ui.results_view import results_view
 
@@ -38,6 +38,8 @@ if snap is not None and st.session_state.get("exp:hidden") != snap.job_id:
     st.divider()
     st.header("Set up the next run")
 
+for problem in apply_link():  # links from the Learn lessons preset the form
+    st.warning(problem, icon=":material/link_off:")
 st.subheader("1 · Data")
 choice = data_section()
 st.subheader("2 · Augmentation")

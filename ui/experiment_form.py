@@ -22,6 +22,7 @@ from augment_core.experiment import (STRATEGIES, ExperimentSpec, get_backbone_in
 from augment_core.experiment_setup import (ENGINE_PIPELINES, PreparedData, class_samples, default_spec, enlarge,
                                            pipeline_steps, prepare_builtin, prepare_classes, prepare_zip)
 from augment_core.experiment.augmentation import build_compose
+from augment_core.experiment_links import ALPHA_RANGE, SEEDS_RANGE, parse_experiment_link, link_signature
 from augment_core.pipeline_io import to_dict
 from augment_core.presets import create_preset, get_preset, list_presets
 from augment_core.preview import render_grid
@@ -30,6 +31,30 @@ from ui.pipeline_state import get_pipeline, pipeline_dict
 
 SOURCES = ("Built-in", "Zip of class folders", "My classes")
 K = "exp"  # widget key prefix
+_LINK_APPLIED = f"{K}:link_applied"  # signature of the last link whose values were put into the widgets
+_LINK_PENDING = f"{K}:link_pending"  # checked link values not yet written into their widgets
+
+
+def apply_link() -> list[str]:
+    """Read ExperimentSpec fields from the URL (links from lessons) once per distinct link.
+
+    The values that fit are written into the widgets' session state just before each widget is
+    drawn (see :func:`_take_link`); returns a message for each value that did not fit, for as long
+    as the link is in the URL.
+    """
+    link = parse_experiment_link(st.query_params.to_dict())
+    signature = link_signature(st.query_params.to_dict())
+    if signature and st.session_state.get(_LINK_APPLIED) != signature:
+        st.session_state[_LINK_APPLIED] = signature
+        st.session_state[_LINK_PENDING] = dict(link.values)
+    return list(link.problems)
+
+
+def _take_link(field: str, key: str) -> None:
+    """Put a pending link value for ``field`` into widget ``key`` (once)."""
+    pending: dict[str, Any] = st.session_state.get(_LINK_PENDING, {})
+    if field in pending:
+        st.session_state[key] = pending.pop(field)
 
 
 @dataclass(frozen=True)
@@ -62,14 +87,17 @@ def _class_uploads() -> dict[str, list[tuple[str, bytes]]]:
     columns = st.columns(min(3, max(1, len(ids))))
     for i, class_id in enumerate(list(ids)):
         with columns[i % len(columns)].container(border=True):
-            name = st.text_input("Class name", value=f"class {i + 1}", key=f"{K}:class:{class_id}:name")
+            name = st.text_input("Class name", value=f"class {i + 1}", key=f"{K}:class:{class_id}:name",
+                                 help="What the images in this box show; the model learns to tell the classes apart.")
             files = st.file_uploader(f"Images of “{name}”", accept_multiple_files=True, key=f"{K}:class:{class_id}:files",
+                                     help="Drop a few images of this class (JPEG, PNG, WebP…); more images give a narrower interval.",
                                      type=["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"])
-            if len(ids) > 2 and st.button("Remove this class", key=f"{K}:class:{class_id}:remove", icon=":material/delete:"):
+            if len(ids) > 2 and st.button("Remove this class", key=f"{K}:class:{class_id}:remove", icon=":material/delete:",
+                                                  help="Drop this class and its images from the data set."):
                 ids.remove(class_id)
                 st.rerun()
             out[name] = out.get(name, []) + [(f.name, f.getvalue()) for f in files or []]
-    if st.button("Add a class", icon=":material/add:", key=f"{K}:add_class"):
+    if st.button("Add a class", icon=":material/add:", key=f"{K}:add_class", help="Another box for images of one more class."):
         ids.append(max(ids) + 1)
         st.rerun()
     return out
@@ -104,16 +132,19 @@ def _image_size(source: str) -> int:
 
 def data_section() -> DataChoice:
     """Pick the data; shows the validation report or why the data were refused."""
-    source = st.segmented_control("Data set", SOURCES, default=SOURCES[0], key=f"{K}:source", required=True)
+    source = st.segmented_control("Data set", SOURCES, default=SOURCES[0], key=f"{K}:source", required=True,
+                                  help="Train on a built-in data set, a zip with one folder per class, or images you drop per class.")
     try:
         if source == "Built-in":
             names = list_datasets()
-            name = st.selectbox("Built-in data set", names, format_func=lambda n: get_dataset_info(n).title, key=f"{K}:builtin")
+            name = st.selectbox("Built-in data set", names, format_func=lambda n: get_dataset_info(n).title, key=f"{K}:builtin",
+                                help="Generated here, offline; each comes with settings that suit it.")
             options = default_spec(name).dataset_options
             prepared = _builtin(name, _image_size(name), json.dumps(options, sort_keys=True))
             choice = DataChoice(name, prepared)
         elif source == "Zip of class folders":
-            upload = st.file_uploader("A zip with one folder per class (cats/…, dogs/…)", type=["zip"], key=f"{K}:zip")
+            upload = st.file_uploader("A zip with one folder per class (cats/…, dogs/…)", type=["zip"], key=f"{K}:zip",
+                                      help="Each top-level folder is a class; its images are that class's examples.")
             if upload is None:
                 st.info("Upload a zip of class folders to start.", icon=":material/folder_zip:")
                 return DataChoice("zip", None)
@@ -157,7 +188,8 @@ def augmentation_section(prepared: PreparedData | None) -> tuple[dict[str, Any] 
         pipeline = pipeline_dict()
         if pipeline is None:
             st.warning("The pipeline editor has no enabled step yet, so both arms would be identical.", icon=":material/warning:")
-            st.page_link("pages/pipeline.py", label="Open the pipeline editor", icon=":material/account_tree:")
+            st.page_link("pages/pipeline.py", label="Open the pipeline editor", icon=":material/account_tree:",
+                         help="Add steps there; they are used here as soon as you come back.")
     else:
         pipeline = None
     if pipeline is not None:
@@ -170,9 +202,11 @@ def augmentation_section(prepared: PreparedData | None) -> tuple[dict[str, Any] 
             except AugLabError as exc:
                 show_error(exc)
     mix_l, mix_r = st.columns(2)
-    mixup = mix_l.number_input("MixUp α (0 = off)", 0.0, 2.0, 0.0, 0.1, key=f"{K}:mixup",
+    _take_link("mixup_alpha", f"{K}:mixup")
+    _take_link("cutmix_alpha", f"{K}:cutmix")
+    mixup = mix_l.number_input("MixUp α (0 = off)", *ALPHA_RANGE, 0.0, 0.1, key=f"{K}:mixup",
                                help="Blend pairs of training images and their labels; typical α 0.2-0.4.")
-    cutmix = mix_r.number_input("CutMix α (0 = off)", 0.0, 2.0, 0.0, 0.1, key=f"{K}:cutmix",
+    cutmix = mix_r.number_input("CutMix α (0 = off)", *ALPHA_RANGE, 0.0, 0.1, key=f"{K}:cutmix",
                                 help="Paste a patch of one image into another and mix labels by area; typical α 1.0.")
     return pipeline, float(mixup), float(cutmix)
 
@@ -183,8 +217,11 @@ def training_section(source: str, prepared: PreparedData | None) -> dict[str, An
     base = default_spec(source, classes=len(prepared.dataset.class_names) if prepared else 2, images=images)
     k = f"{K}:{source}"
     backbones = list_backbones()
+    for field in ("backbone", "strategy", "seeds"):
+        _take_link(field, f"{k}:{field}")
     backbone = st.selectbox("Backbone", backbones, index=backbones.index(base.backbone) if base.backbone in backbones else 0,
-                            format_func=lambda b: get_backbone_info(b).title, key=f"{k}:backbone")
+                            format_func=lambda b: get_backbone_info(b).title, key=f"{k}:backbone",
+                            help="The network that is fine-tuned: a small CNN pre-trained here, or ImageNet ResNet-18 (downloads).")
     info = get_backbone_info(backbone)
     st.caption(info.description)
     if info.downloads and not st.checkbox(f"Yes, download the {info.title.split(',')[0]} weights now", key=f"{k}:download_ok",
@@ -193,13 +230,15 @@ def training_section(source: str, prepared: PreparedData | None) -> dict[str, An
                    icon=":material/cloud_download:")
         raise AugLabError("Allow the download, or choose another backbone.", field="backbone")
     strategy = st.selectbox("Fine-tuning strategy", list(STRATEGIES), index=list(STRATEGIES).index(base.strategy),
-                            format_func=lambda s: STRATEGIES[s], key=f"{k}:strategy")
+                            format_func=lambda s: STRATEGIES[s], key=f"{k}:strategy",
+                            help="Which layers learn: only the new head, the last block too, or all layers.")
     c1, c2, c3, c4 = st.columns(4)
     epochs = c1.number_input("Epochs", 1, 500, base.epochs, key=f"{k}:epochs", help="Evaluations of the validation set per arm and seed.")
-    seeds = c2.number_input("Seeds", 1, 20, base.seeds, key=f"{k}:seeds",
+    seeds = c2.number_input("Seeds", *SEEDS_RANGE, base.seeds, key=f"{k}:seeds",
                             help="Repetitions with different splits and initialisations; 3 or more give a confidence interval.")
-    lr = c3.number_input("Learning rate", 1e-5, 1.0, base.lr, format="%.4f", step=1e-4, key=f"{k}:lr")
-    batch = c4.number_input("Batch size", 2, 512, base.batch_size, key=f"{k}:batch")
+    lr = c3.number_input("Learning rate", 1e-5, 1.0, base.lr, format="%.4f", step=1e-4, key=f"{k}:lr",
+                         help="How big each training step is; too high diverges, too low learns slowly.")
+    batch = c4.number_input("Batch size", 2, 512, base.batch_size, key=f"{k}:batch", help="Training images per step.")
     c5, c6, c7, c8 = st.columns(4)
     size = c5.number_input("Image size (px)", 16, 512, base.image_size, step=16, key=f"{k}:image_size",
                            help="Images are resized to a square of this side.")
