@@ -35,7 +35,8 @@ group_bar()
 
 st.divider()
 view = st.segmented_control("View", ["Preview", "Boxes, masks and keypoints", "Mixing", "Export, import and share"],
-                            default="Preview", key="pipeline:view", required=True)
+                            default="Preview", key="pipeline:view", required=True,
+                            help="What to show below: samples, annotations that follow the geometry, mixing, or export and sharing.")
 seed, n = seed_controls()
 if view == "Preview":
     if images:

@@ -24,15 +24,18 @@ for image in images:
         st.caption(f"{image.name}: {'; '.join(image.notes)}.")
 
 family_col, search_col, name_col = st.columns([1, 1, 1.4])
-family = family_col.selectbox("Family", ["All families", *catalog.FAMILY_ORDER], key="playground:family")
-query = search_col.text_input("Search", key="playground:query", placeholder="rotate, blur, rain…")
+family = family_col.selectbox("Family", ["All families", *catalog.FAMILY_ORDER], key="playground:family",
+                              help="Show only one kind of transform: geometric, colour, noise, blur, weather…")
+query = search_col.text_input("Search", key="playground:query", placeholder="rotate, blur, rain…",
+                              help="Filter the transforms by a word in their name or description.")
 names = catalog.list_transforms(None if family == "All families" else family, query)
 if not names:
     st.info("No transform matches that search.", icon=":material/search_off:")
     st.stop()
 linked = st.query_params.get("transform")  # links from lessons: ?transform=Rotate&limit=-17,17
 default_index = names.index(linked) if linked in names else names.index("Rotate") if "Rotate" in names else 0
-name = name_col.selectbox("Transform", names, index=default_index, key=f"playground:transform:{family}:{query}")
+name = name_col.selectbox("Transform", names, index=default_index, key=f"playground:transform:{family}:{query}",
+                          help="The transform to try; its parameters appear on the left below.")
 spec = catalog.get_transform(name)
 st.markdown(f"**{name}** · {spec.family} · {'moves geometry' if spec.moves_geometry else 'changes pixels only'}  \n{spec.summary}")
 
@@ -46,8 +49,8 @@ def preview_panel() -> None:
     with grid:  # drawn first so the seed widget exists on every run, even when settings are refused
         seed_col, n_col, button_col = st.columns([1, 1, 1], vertical_alignment="bottom")
         seed = seed_col.number_input("Seed", 0, 2**31 - 1, key="playground:seed", help="Same seed, same samples.")
-        n = n_col.slider("Samples", 1, 24, 8, key="playground:n")
-        button_col.button("Resample", on_click=_resample, icon=":material/casino:")
+        n = n_col.slider("Samples", 1, 24, 8, key="playground:n", help="How many random augmented versions to draw.")
+        button_col.button("Resample", on_click=_resample, icon=":material/casino:", help="Draw new random samples (moves the seed on by one).")
     with controls:
         key = f"playground:{name}:{image_size if spec.size_dependent else ''}"
         if linked == name and not st.session_state.get("playground:link_applied"):

@@ -26,7 +26,8 @@ def running_banner() -> None:
     snap = current_snapshot(manager, owner)
     if snap is not None and snap.running:
         st.info(f"Training now: {snap.spec.name} · {progress_text(snap)}", icon=":material/hourglass_top:")
-        st.page_link("pages/experiment.py", label="Watch it on the Experiment page", icon=":material/science:")
+        st.page_link("pages/experiment.py", label="Watch it on the Experiment page", icon=":material/science:",
+                     help="Open the live progress and curves of this run.")
 
 
 running_banner()
@@ -34,7 +35,8 @@ rows = run_rows(store, active_run_ids=manager.active_run_ids())
 if not rows:
     st.info("No runs yet. Start one on the Experiment page; it will be listed here, even after the app restarts.",
             icon=":material/history:")
-    st.page_link("pages/experiment.py", label="Go to the Experiment page", icon=":material/science:")
+    st.page_link("pages/experiment.py", label="Go to the Experiment page", icon=":material/science:",
+                 help="Set up and start a comparison with and without augmentation.")
     st.stop()
 
 st.dataframe(
@@ -49,14 +51,15 @@ by_id = {r.run_id: r for r in rows}
 linked = [int(x) for x in st.query_params.get("run", "").split(",") if x.isdigit() and int(x) in by_id]
 chosen = st.multiselect("Select runs: one to open it, two or more to overlay their curves", list(by_id),
                         default=linked or [rows[0].run_id], key="runs:selected",
-                        format_func=lambda i: f"#{i} {by_id[i].name} · {by_id[i].status}")
+                        format_func=lambda i: f"#{i} {by_id[i].name} · {by_id[i].status}",
+                        help="Pick one run to see all its results, or several to compare their curves on one chart.")
 if not chosen:
     st.stop()
 
 actions = st.columns([1, 1, 3])
-with actions[0].popover(f"Delete {len(chosen)} run(s)", icon=":material/delete:"):
+with actions[0].popover(f"Delete {len(chosen)} run(s)", icon=":material/delete:", help="Remove the selected runs and their metrics (asks first)."):
     st.write("Delete " + ", ".join(f"#{i}" for i in chosen) + " and all their metrics? This cannot be undone.")
-    if st.button("Yes, delete", type="primary", key="runs:confirm_delete"):
+    if st.button("Yes, delete", type="primary", key="runs:confirm_delete", help="Delete them for good; this cannot be undone."):
         busy = [i for i in chosen if i in manager.active_run_ids()]
         for run_id in chosen:
             if run_id not in busy:
@@ -79,7 +82,8 @@ if len(chosen) == 1:
     results_view(store.load_run(chosen[0]), key=f"run:{chosen[0]}")
 else:
     metric_col, smooth_col = st.columns(2)
-    metric = metric_col.selectbox("Metric", list(METRIC_TITLES), format_func=METRIC_TITLES.get, key="runs:metric")
+    metric = metric_col.selectbox("Metric", list(METRIC_TITLES), format_func=METRIC_TITLES.get, key="runs:metric",
+                                  help="Which curve to overlay: validation or training accuracy or loss.")
     smoothing = smooth_col.slider("Smoothing (display only)", 0.0, 0.95, 0.0, 0.05, key="runs:smoothing",
                                   help="TensorBoard-style moving average of the mean curves; 0 shows the raw numbers.")
     st.plotly_chart(overlay_figure(overlay_runs(store, chosen), metric=metric, smoothing=smoothing), key="runs:overlay")

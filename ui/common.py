@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from augment_core import AugLabError
+from augment_core.experiment_setup import pipeline_steps
+from ui.pipeline_state import get_pipeline, pipeline_dict
 
 
 def page_header(title: str, description: str) -> None:
@@ -17,3 +19,17 @@ def show_error(exc: AugLabError, where: st.delta_generator.DeltaGenerator | None
     """Show a user-facing error: what was wrong and what to do. The page keeps working."""
     target = where or st
     target.error(f"**{exc.message}**" + (f"\n\n{exc.hint}" if exc.hint else ""), icon=":material/error:")
+
+
+def pipeline_sidebar() -> None:
+    """The session's current pipeline in the sidebar, on every page, with a link to the editor."""
+    with st.sidebar:
+        st.markdown("**Current pipeline**")
+        steps = pipeline_steps(pipeline_dict())
+        if steps:
+            st.markdown("\n".join(f"{i}. {step}" for i, step in enumerate(steps, 1)))
+            st.caption(f"Seed {get_pipeline().seed} · the Experiment page can train with it.")
+        else:
+            st.caption("No steps yet. Add transforms in the pipeline editor (or load a preset there).")
+        st.page_link("pages/pipeline.py", label="Edit the pipeline", icon=":material/account_tree:",
+                     help="Open the pipeline editor to add, reorder or switch off steps.")

@@ -80,7 +80,8 @@ def draw_links(links: list[Link]) -> None:
         with column:
             if link.available():
                 try:
-                    st.page_link(link.page, label=link.label, icon=link.icon, query_params=link.query_params)
+                    st.page_link(link.page, label=link.label, icon=link.icon, query_params=link.query_params,
+                             help="Opens that page already set up as this lesson describes.")
                     continue
                 except StreamlitAPIException:  # the file exists but the page is not in the navigation yet
                     pass

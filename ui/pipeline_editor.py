@@ -34,8 +34,10 @@ def preset_loader() -> None:
     if preset.options:
         for column, (option, (low, high, default)) in zip(st.columns(len(preset.options)), preset.options.items()):
             label = {"n": "N: operations per image", "m": "M: magnitude (0–30)"}.get(option, option)
-            options[option] = int(column.number_input(label, low, high, default, key=f"pipeline:preset:{name}:{option}"))
-    right.button("Load preset", icon=":material/playlist_add:", on_click=_load_preset, width="stretch")
+            options[option] = int(column.number_input(label, low, high, default, key=f"pipeline:preset:{name}:{option}",
+                                                     help="How strong or how many: this preset's own setting, applied when you load it."))
+    right.button("Load preset", icon=":material/playlist_add:", on_click=_load_preset, width="stretch",
+                 help="Replace the current steps with this preset's steps (the seed is kept).")
     st.caption(preset.rationale)
 
 
@@ -60,14 +62,18 @@ def data_kind_picker() -> None:
 def step_adder(image_size: tuple[int, int]) -> None:
     """Family filter, search and transform picker, with an Add button."""
     family_col, search_col, name_col, button_col = st.columns([1, 1, 1.4, 0.8], vertical_alignment="bottom")
-    family = family_col.selectbox("Family", ["All families", *catalog.FAMILY_ORDER], key="pipeline:add:family")
-    query = search_col.text_input("Search", key="pipeline:add:query", placeholder="rotate, blur, rain…")
+    family = family_col.selectbox("Family", ["All families", *catalog.FAMILY_ORDER], key="pipeline:add:family",
+                                  help="Show only one kind of transform: geometric, colour, noise, blur, weather…")
+    query = search_col.text_input("Search", key="pipeline:add:query", placeholder="rotate, blur, rain…",
+                                  help="Filter the transforms by a word in their name or description.")
     names = catalog.list_transforms(None if family == "All families" else family, query)
     if not names:
         name_col.info("No transform matches.", icon=":material/search_off:")
         return
-    name = name_col.selectbox("Transform", names, key="pipeline:add:name", format_func=lambda n: f"{n} · {'↔' if catalog.get_transform(n).moves_geometry else '◐'}")
+    name = name_col.selectbox("Transform", names, key="pipeline:add:name", format_func=lambda n: f"{n} · {'↔' if catalog.get_transform(n).moves_geometry else '◐'}",
+                           help="The transform to add. ↔ moves geometry (boxes and masks follow); ◐ changes pixels only.")
     button_col.button("Add step", icon=":material/add:", type="primary", width="stretch",
+                      help="Append this transform to the end of the pipeline with its default settings.",
                       on_click=lambda: edit_pipeline(pl.add_step, st.session_state["pipeline:add:name"], image_size=image_size))
     st.caption(catalog.get_transform(name).summary)
 
@@ -145,10 +151,12 @@ def step_list(image_size: tuple[int, int], warnings: list[LabelWarning]) -> None
             if item.kind == "SomeOf":
                 st.session_state.setdefault(_key(item.key, "n"), item.n)
                 left.number_input("Steps drawn (n)", 1, max(1, len(item.steps)), key=_key(item.key, "n"),
+                                  help="How many of the grouped steps run on each sample (picked at random).",
                                   on_change=lambda item=item: edit_pipeline(pl.update, item.key, n=int(st.session_state[_key(item.key, "n")]), structural=False))
             else:
                 left.caption("One of these steps runs on each sample (chosen at random).")
-            right.button("Ungroup", icon=":material/call_split:", key=_key(item.key, "ungroup"), on_click=edit_pipeline, args=(pl.ungroup, item.key))
+            right.button("Ungroup", icon=":material/call_split:", key=_key(item.key, "ungroup"), on_click=edit_pipeline, args=(pl.ungroup, item.key),
+                         help="Put the grouped steps back into the main list, in order.")
             for j, step in enumerate(item.steps):
                 with st.container(border=True):
                     _step(step, image_size, index=j, count=len(item.steps), selectable=False, warnings=warnings)

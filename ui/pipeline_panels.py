@@ -35,8 +35,9 @@ def seed_controls() -> tuple[int, int]:
     seed_col, n_col, button_col = st.columns([1, 1, 1], vertical_alignment="bottom")
     seed_col.number_input("Seed", 0, 2**31 - 1, key="pipeline:seed", help="Same seed, same samples; it is saved with the pipeline.",
                           on_change=lambda: _set_seed(int(st.session_state["pipeline:seed"])))
-    n = n_col.slider("Samples", 1, 24, 8, key="pipeline:n")
-    button_col.button("Resample", icon=":material/casino:", on_click=lambda: _set_seed(get_pipeline().seed + 1))
+    n = n_col.slider("Samples", 1, 24, 8, key="pipeline:n", help="How many random augmented versions to draw.")
+    button_col.button("Resample", icon=":material/casino:", on_click=lambda: _set_seed(get_pipeline().seed + 1),
+                      help="Draw new random samples (moves the seed on by one).")
     return get_pipeline().seed, int(n)
 
 
@@ -68,11 +69,13 @@ def preview_panel(images: list, seed: int, n: int) -> None:
 
 def _uploaded_annotations() -> tuple[object, Annotations] | None:
     image_col, labels_col, mask_col = st.columns(3)
-    upload = image_col.file_uploader("Image", type=UPLOAD_TYPES, key="pipeline:ann:image")
-    labels = labels_col.file_uploader("Boxes: YOLO .txt or COCO .json", type=["txt", "json"], key="pipeline:ann:labels")
+    upload = image_col.file_uploader("Image", type=UPLOAD_TYPES, key="pipeline:ann:image", help="The picture the boxes or mask belong to.")
+    labels = labels_col.file_uploader("Boxes: YOLO .txt or COCO .json", type=["txt", "json"], key="pipeline:ann:labels",
+                                      help="Bounding boxes for this image, in YOLO or COCO format.")
     mask = mask_col.file_uploader("Mask image (optional)", type=["png", "bmp", "tif", "tiff"], key="pipeline:ann:mask",
                                   help="One grey level or colour per class, same size as the image; black is background.")
-    names = st.text_input("YOLO class names (comma-separated, optional)", key="pipeline:ann:names", placeholder="cat, dog")
+    names = st.text_input("YOLO class names (comma-separated, optional)", key="pipeline:ann:names", placeholder="cat, dog",
+                          help="Names for YOLO class numbers 0, 1, 2…, so boxes are labelled with words.")
     if upload is None:
         st.info("Upload an image with a box file and/or a mask, or use the built-in sample.", icon=":material/upload_file:")
         return None
@@ -99,7 +102,8 @@ def annotations_panel(seed: int, n: int) -> None:
     if report:
         st.markdown("  \n".join(f"{i + 1}. **{name}**: " + (":blue[moves geometry: boxes, mask and keypoints follow]" if moves else ":gray[changes pixels only: annotations stay put]")
                                 for i, (name, moves) in enumerate(report)))
-    source = st.segmented_control("Annotated image", ["Built-in sample", "Upload"], default="Built-in sample", key="pipeline:ann:source")
+    source = st.segmented_control("Annotated image", ["Built-in sample", "Upload"], default="Built-in sample", key="pipeline:ann:source",
+                                  help="Use a built-in image with boxes, mask and keypoints, or upload your own.")
     try:
         if source == "Upload":
             loaded = _uploaded_annotations()
@@ -107,7 +111,8 @@ def annotations_panel(seed: int, n: int) -> None:
                 return
             image, annotations = loaded
         else:
-            sample = load_annotated_sample(st.selectbox("Sample", list_annotated_samples(), key="pipeline:ann:sample"))
+            sample = load_annotated_sample(st.selectbox("Sample", list_annotated_samples(), key="pipeline:ann:sample",
+                                                            help="A built-in image with its boxes, mask and keypoints."))
             image, annotations = sample.image, sample.annotations
             st.caption(sample.description)
         if pipeline.is_empty:
@@ -124,9 +129,11 @@ def annotations_panel(seed: int, n: int) -> None:
 
 def mixing_panel(seed: int) -> None:
     """MixUp, CutMix or Mosaic on two or more images, with the soft label of each result."""
-    chosen = st.multiselect("Images to mix (each is its own class)", list_samples(), default=["Cat", "Coffee", "Astronaut"], key="pipeline:mix:images")
+    chosen = st.multiselect("Images to mix (each is its own class)", list_samples(), default=["Cat", "Coffee", "Astronaut"], key="pipeline:mix:images",
+                            help="The images to blend; each counts as its own class in the mixed label.")
     method_col, alpha_col = st.columns([1, 1], vertical_alignment="bottom")
-    method = method_col.segmented_control("Method", list(METHODS), default="MixUp", key="pipeline:mix:method") or "MixUp"
+    method = method_col.segmented_control("Method", list(METHODS), default="MixUp", key="pipeline:mix:method",
+                                           help="MixUp blends whole images, CutMix pastes a patch, Mosaic tiles four images.") or "MixUp"
     alpha = alpha_col.slider("α (Beta distribution of λ)", 0.1, 2.0, 0.4, 0.1, key="pipeline:mix:alpha", disabled=method == "Mosaic",
                              help="Small α: most mixes are mostly one image; α = 1: λ is uniform.")
     st.caption(METHODS[method] + " Mixing acts on a batch, so it runs in the training loop rather than in the pipeline above.")
@@ -163,15 +170,20 @@ def export_panel() -> None:
         show_error(exc)
         return
     cols = st.columns(3)
-    cols[0].download_button("JSON", json_text, "pipeline.json", "application/json", icon=":material/download:", on_click="ignore", width="stretch")
-    cols[1].download_button("YAML", yaml_text, "pipeline.yaml", "application/yaml", icon=":material/download:", on_click="ignore", width="stretch")
-    cols[2].download_button("Python", code, "pipeline.py", "text/x-python", icon=":material/download:", on_click="ignore", width="stretch")
+    cols[0].download_button("JSON", json_text, "pipeline.json", "application/json", icon=":material/download:", on_click="ignore", width="stretch",
+                            help="albumentations' own JSON: A.from_dict reads it back.")
+    cols[1].download_button("YAML", yaml_text, "pipeline.yaml", "application/yaml", icon=":material/download:", on_click="ignore", width="stretch",
+                            help="The same pipeline as YAML, easy to read and diff.")
+    cols[2].download_button("Python", code, "pipeline.py", "text/x-python", icon=":material/download:", on_click="ignore", width="stretch",
+                            help="A Python file that builds this pipeline with albumentations.")
     with st.expander("Python code", icon=":material/code:"):
         st.code(code, language="python")
     st.markdown("**Import** a JSON or YAML pipeline to keep editing it. Only catalog transforms are built; on any problem the current pipeline stays as it is.")
-    st.file_uploader("Pipeline file", type=["json", "yaml", "yml"], key="pipeline:import:file")
-    st.text_area("…or paste it here", key="pipeline:import:text", height=120)
-    st.button("Import", icon=":material/upload:", on_click=_import, args=(None,), key="pipeline:import:button")
+    st.file_uploader("Pipeline file", type=["json", "yaml", "yml"], key="pipeline:import:file",
+                     help="A JSON or YAML file exported from here or from albumentations.")
+    st.text_area("…or paste it here", key="pipeline:import:text", height=120, help="Paste JSON or YAML text instead of uploading a file.")
+    st.button("Import", icon=":material/upload:", on_click=_import, args=(None,), key="pipeline:import:button",
+              help="Replace the current pipeline with the imported one (kept unchanged on any problem).")
     result = st.session_state.pop(_IMPORT_RESULT, None)
     if isinstance(result, AugLabError):
         show_error(result)

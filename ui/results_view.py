@@ -58,11 +58,13 @@ def _downloads(fig: go.Figure, name: str, key: str) -> None:
     """HTML always; PNG when kaleido and a browser are available, otherwise why not."""
     html_col, png_col = st.columns(2)
     html_col.download_button("Curves as interactive HTML", data=lambda: figure_html(fig), file_name=f"{name}.html",
-                             mime="text/html", key=f"{key}:html", icon=":material/download:", on_click="ignore")
+                             mime="text/html", key=f"{key}:html", icon=":material/download:", on_click="ignore",
+                             help="An interactive chart in one HTML file that opens offline.")
     problem = png_export_problem()
     if problem is None:
         png_col.download_button("Curves as PNG", data=lambda: figure_png(fig), file_name=f"{name}.png", mime="image/png",
-                                key=f"{key}:png", icon=":material/image:", on_click="ignore")
+                                key=f"{key}:png", icon=":material/image:", on_click="ignore",
+                                help="The same chart as a picture, for slides and documents.")
     else:
         png_col.caption(problem)
 
@@ -113,9 +115,11 @@ def _exports(result: ExperimentResult, key: str) -> None:
     run_id = int(result.run_id)
     csv_col, json_col = st.columns(2)
     csv_col.download_button("Metrics as CSV", data=lambda: RunStore().export_csv(run_id), file_name=f"run{run_id}_metrics.csv",
-                            mime="text/csv", key=f"{key}:csv", icon=":material/table:", on_click="ignore")
+                            mime="text/csv", key=f"{key}:csv", icon=":material/table:", on_click="ignore",
+                            help="Every epoch's metrics, one row per arm, seed and epoch, for a spreadsheet.")
     json_col.download_button("The whole run as JSON", data=lambda: RunStore().export_json(run_id), file_name=f"run{run_id}.json",
-                             mime="application/json", key=f"{key}:json", icon=":material/data_object:", on_click="ignore")
+                             mime="application/json", key=f"{key}:json", icon=":material/data_object:", on_click="ignore",
+                             help="Settings, metrics, final evaluations and versions, as one JSON file.")
 
 
 def results_view(result: ExperimentResult, *, key: str) -> None:
