@@ -34,7 +34,7 @@ page = st.navigation(PAGES)
 
 with st.sidebar:
     st.markdown("**Augmentation Lab**  \nSee what an augmentation does, then prove whether it helps.")
-    st.caption("Light or dark: ⋮ menu (top right) → Settings → Theme.")
+    st.caption("Light or dark: ⋮ menu (top right) → System, Light or Dark.")
 pipeline_sidebar()
 
 page.run()

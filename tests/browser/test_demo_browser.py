@@ -65,3 +65,24 @@ def test_learn_page_screenshot(page, app_url, screenshot):
     wait_for_app(page)
     assert "Learn" in page.inner_text("h1")
     assert Path(screenshot("learn")).exists()
+
+
+def test_dark_theme_follows_the_system_and_the_menu_switches_to_light(browser, app_url, tmp_path):
+    context = browser.new_context(viewport={"width": 1400, "height": 1500}, color_scheme="dark")
+    dark = context.new_page()
+    dark.goto(f"{app_url}/learn?lesson=colour")
+    wait_for_app(dark)
+    dark.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    wait_for_app(dark)
+    background = dark.evaluate("() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor")
+    assert background == "rgb(15, 20, 25)", background  # [theme.dark] backgroundColor
+    # Plotly follows the theme: its text is light on the dark background.
+    fill = dark.evaluate("() => getComputedStyle(document.querySelector('.js-plotly-plot .xtick text')).fill")
+    channels = [int(c) for c in fill[fill.index("(") + 1:fill.index(")")].split(",")[:3]]
+    assert sum(channels) / 3 > 128, fill
+    dark.screenshot(path=str(SCREENSHOTS / "learn_dark.png"), full_page=False)
+    dark.locator("[data-testid='stMainMenu']").click()
+    dark.locator("[data-testid='stMainMenuItem-theme-Light']").click()  # the menu offers System, Light and Dark
+    dark.wait_for_function("() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor"
+                           " === 'rgb(255, 255, 255)'", timeout=10_000)  # [theme.light] backgroundColor
+    context.close()
