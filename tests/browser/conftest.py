@@ -123,7 +123,22 @@ def screenshot(page):
     return take
 
 
-def wait_for_app(page) -> None:
-    """Wait until Streamlit has finished running the script."""
+def wait_for_app(page, idle_ms: int = 400) -> None:
+    """Wait until Streamlit has finished running the script and stayed idle for ``idle_ms``.
+
+    Streamlit shows its "running" status only after a short delay, so "no status widget right
+    now" can be true before a rerun has even started; requiring a quiet spell avoids that race.
+    """
     page.wait_for_selector("[data-testid='stApp']")
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_function(
+        """idle => {
+            const busy = !!document.querySelector('[data-testid="stStatusWidget"]');
+            const now = performance.now();
+            if (busy || window.__auglabIdleSince === undefined) { window.__auglabIdleSince = busy ? undefined : now; return false; }
+            return now - window.__auglabIdleSince >= idle;
+        }""",
+        arg=idle_ms,
+        timeout=60_000,
+        polling=100,
+    )
+    page.evaluate("() => { window.__auglabIdleSince = undefined; }")

@@ -26,6 +26,7 @@ def test_one_click_demo_finishes_and_its_report_opens_offline(page, app_url, scr
     page.wait_for_selector("text=Why augmentation helps here", timeout=(DEMO_LIMIT_S + 60) * 1000)
     seconds = time.monotonic() - tic
     wait_for_app(page)
+    page.wait_for_selector("text=Change (points)", timeout=60_000)
     body = page.inner_text("body")
     assert "confidence interval" in body and "Change (points)" in body
     page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .js-plotly-plot').length >= 1")

@@ -46,6 +46,17 @@ def test_lesson_slider_changes_figure_and_link_opens_page(key, page, app_url, sc
     if not link.available():
         assert f"{link.label}: coming soon" in page.inner_text("body")
         return
+    # The link is redrawn by the same rerun as the figure: wait until it carries the new values.
+    page.wait_for_function(
+        """([label, params]) => {
+            const a = [...document.querySelectorAll('a')].find(e => e.textContent.includes(label));
+            if (!a) return false;
+            const query = new URL(a.href, location.href).searchParams;
+            return Object.entries(params).every(([k, v]) => query.get(k) === v);
+        }""",
+        arg=[link.label, link.query_params],
+        timeout=60_000,
+    )
     page.get_by_role("link", name=link.label).click()
     page.wait_for_url(lambda url: dict(parse_qsl(urlparse(url).query)).items() >= link.query_params.items(), timeout=60_000)
     wait_for_app(page)
