@@ -256,11 +256,12 @@ def build_step(step: Step) -> A.BasicTransform:
                           hint=exc.hint, field=exc.field or step.name) from exc
 
 
-def _tuples(value: Any) -> Any:
+def as_tuples(value: Any) -> Any:
+    """Lists to tuples, recursively: the form the editor and albumentations' repr use."""
     if isinstance(value, (tuple, list)):
-        return tuple(_tuples(v) for v in value)
+        return tuple(as_tuples(v) for v in value)
     if isinstance(value, dict):
-        return {k: _tuples(v) for k, v in value.items()}
+        return {k: as_tuples(v) for k, v in value.items()}
     return value
 
 
@@ -275,7 +276,7 @@ def normalise(step: Step) -> Step:
     # Some classes (SafeRotate) report their parent's arguments too; keep what __init__ takes.
     accepted = inspect.signature(catalog.get_transform(step.name).cls.__init__).parameters
     args = {k: v for k, v in built.items() if k in accepted and k not in ("p", "strict")}
-    return replace(step, args=_tuples(args))
+    return replace(step, args=as_tuples(args))
 
 
 def _build_item(item: Item) -> A.BasicTransform | A.BaseCompose | None:

@@ -37,7 +37,7 @@ import inspect
 
 from augment_core.codegen import call_code, compose_code
 from augment_core.errors import AugLabError
-from augment_core.pipeline import Group, Item, Pipeline, Step, normalise, renumber, to_compose
+from augment_core.pipeline import Group, Item, Pipeline, Step, as_tuples, normalise, renumber, to_compose
 
 Format = Literal["json", "yaml"]
 MAX_FILE_BYTES = 1_000_000  # a pipeline file is a few kB; anything bigger is not one
@@ -52,15 +52,6 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-def _tuples(value: Any) -> Any:
-    """Lists to tuples, recursively: the form the editor and albumentations' repr use."""
-    if isinstance(value, (tuple, list)):
-        return tuple(_tuples(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _tuples(v) for k, v in value.items()}
     return value
 
 
@@ -162,7 +153,7 @@ def _parse_step(data: Any, where: str, *, group_ok: bool) -> Item:
     except AugLabError as exc:
         raise AugLabError(f"{where}: {exc.message}", hint="Remove that step from the file, or replace it with a catalog transform.", field=where) from exc
     try:
-        return normalise(Step(name, _tuples(extra), p=float(p)))
+        return normalise(Step(name, as_tuples(extra), p=float(p)))
     except AugLabError as exc:
         raise AugLabError(f"{where}: {exc.message.removeprefix(name + ': ')}", hint=exc.hint, field=where) from exc
 
@@ -253,7 +244,7 @@ def _non_defaults(step: Step) -> dict[str, Any]:
     """Arguments that are not exactly the constructor's default (equal value and form)."""
     parameters = inspect.signature(catalog.get_transform(step.name).cls.__init__).parameters
     return {k: v for k, v in step.args.items()
-            if k not in parameters or _tuples(parameters[k].default) != v or type(parameters[k].default) is not type(v)}
+            if k not in parameters or as_tuples(parameters[k].default) != v or type(parameters[k].default) is not type(v)}
 
 
 def _compact_item(item: Item) -> list[Any]:

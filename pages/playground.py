@@ -10,7 +10,7 @@ from augment_core.params import to_kwargs
 from augment_core.preview import render_grid
 from ui.common import page_header, show_error
 from ui.images import image_picker
-from ui.widgets import apply_link_values, param_widgets
+from ui.widgets import apply_link_values, param_widgets, transform_filter
 
 page_header("Playground", "Pick images and a transform, move its sliders, and see many random samples at once, with the parameters each one drew.")
 
@@ -24,11 +24,7 @@ for image in images:
         st.caption(f"{image.name}: {'; '.join(image.notes)}.")
 
 family_col, search_col, name_col = st.columns([1, 1, 1.4])
-family = family_col.selectbox("Family", ["All families", *catalog.FAMILY_ORDER], key="playground:family",
-                              help="Show only one kind of transform: geometric, colour, noise, blur, weather…")
-query = search_col.text_input("Search", key="playground:query", placeholder="rotate, blur, rain…",
-                              help="Filter the transforms by a word in their name or description.")
-names = catalog.list_transforms(None if family == "All families" else family, query)
+family, query, names = transform_filter(family_col, search_col, "playground")
 if not names:
     st.info("No transform matches that search.", icon=":material/search_off:")
     st.stop()

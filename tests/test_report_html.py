@@ -95,7 +95,7 @@ def test_report_is_self_contained_and_has_the_verdict_and_data(tiny_result):
     for arm in ("plain", "augmented"):
         finals = [e.val_acc * 100 for e in tiny_result.epochs if e.arm == arm and e.epoch == spec.epochs]
         mean = float(np.mean(finals))
-        assert f'"y":[' in text and repr(mean) in text, (arm, mean)
+        assert '"y":[' in text and repr(mean) in text, (arm, mean)
     assert text.count("Plotly.newPlot") == 2
     # Before/after images are embedded PNGs, one per class in each row.
     assert len(refs.images) == 2 * len(strip.originals) and all(s.startswith("data:image/png;base64,") for s in refs.images)

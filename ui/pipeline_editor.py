@@ -15,7 +15,7 @@ from augment_core.params import to_kwargs
 from augment_core.presets import DATA_KINDS, LabelWarning, create_preset, get_preset, list_data_kinds, list_presets
 from ui.common import show_error
 from ui.pipeline_state import edit_pipeline, get_data_kind, get_pipeline, set_data_kind, set_pipeline, widget_generation
-from ui.widgets import param_widgets, set_widget_values
+from ui.widgets import param_widgets, set_widget_values, transform_filter
 
 _GEOMETRY = ":material/open_with: moves geometry"
 _PIXELS = ":material/palette: pixels only"
@@ -62,11 +62,7 @@ def data_kind_picker() -> None:
 def step_adder(image_size: tuple[int, int]) -> None:
     """Family filter, search and transform picker, with an Add button."""
     family_col, search_col, name_col, button_col = st.columns([1, 1, 1.4, 0.8], vertical_alignment="bottom")
-    family = family_col.selectbox("Family", ["All families", *catalog.FAMILY_ORDER], key="pipeline:add:family",
-                                  help="Show only one kind of transform: geometric, colour, noise, blur, weather…")
-    query = search_col.text_input("Search", key="pipeline:add:query", placeholder="rotate, blur, rain…",
-                                  help="Filter the transforms by a word in their name or description.")
-    names = catalog.list_transforms(None if family == "All families" else family, query)
+    _, _, names = transform_filter(family_col, search_col, "pipeline:add")
     if not names:
         name_col.info("No transform matches.", icon=":material/search_off:")
         return

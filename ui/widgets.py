@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from augment_core import catalog
 from augment_core.params import ParamSpec, parse_text_value
 
 
@@ -96,3 +97,12 @@ def set_widget_values(specs: tuple[ParamSpec, ...], key_prefix: str, values: dic
                 st.session_state[f"{key_prefix}:{spec.name}:{part}"] = v
         else:
             st.session_state[f"{key_prefix}:{spec.name}"] = _widget_state(spec, values[spec.name])
+
+
+def transform_filter(family_col: Any, search_col: Any, key: str) -> tuple[str, str, list[str]]:
+    """A family select box and a search box; returns (family, query, matching transform names)."""
+    family = family_col.selectbox("Family", ["All families", *catalog.FAMILY_ORDER], key=f"{key}:family",
+                                  help="Show only one kind of transform: geometric, colour, noise, blur, weather…")
+    query = search_col.text_input("Search", key=f"{key}:query", placeholder="rotate, blur, rain…",
+                                  help="Filter the transforms by a word in their name or description.")
+    return family, query, catalog.list_transforms(None if family == "All families" else family, query)

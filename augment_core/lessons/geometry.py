@@ -179,7 +179,7 @@ def build(images: list[np.ndarray], *, theta: float, scale: float, shear: float,
                            "so it turns points without stretching them (its determinant is 1).", key="rotation_note")],
         [Block("figure", grid_figure(lin, f"Grid and points: θ {theta:g}°, scale {scale:g}, shear {shear:g}°"),
                key="grid_figure"),
-         Block("image", warped, caption=f"The picture warped by the same matrix (cv2.warpAffine, as albumentations does)",
+         Block("image", warped, caption="The picture warped by the same matrix (cv2.warpAffine, as albumentations does)",
                key="warped_image")],
         [Block("latex", r"A = \underbrace{" + matrix_latex(translation(shift * image.shape[1], shift * image.shape[0]), 1)
                + r"}_{\text{translate}}\underbrace{" + matrix_latex(lin) + r"}_{\text{shear·rotate·scale}}", key="affine_latex")],

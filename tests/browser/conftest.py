@@ -7,7 +7,6 @@ where a missing browser is a failure. Screenshots go to ``artifacts/screenshots/
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys

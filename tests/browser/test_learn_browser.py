@@ -36,8 +36,8 @@ def test_lesson_slider_changes_figure_and_link_opens_page(key, page, app_url, sc
     to_low = first.kind == "slider" and first.default == first.high
     page.keyboard.press("Home" if to_low else "End")
     page.wait_for_function(
-        f"before => {{ const now = [...document.querySelectorAll('.js-plotly-plot')].map(e => JSON.stringify(e.data)); "
-        f"return now.length > 0 && JSON.stringify(now) !== JSON.stringify(before); }}", arg=before, timeout=60_000)
+        "before => { const now = [...document.querySelectorAll('.js-plotly-plot')].map(e => JSON.stringify(e.data)); "
+        "return now.length > 0 && JSON.stringify(now) !== JSON.stringify(before); }", arg=before, timeout=60_000)
     wait_for_app(page)
 
     images = [load_sample(s) for s in lesson.default_samples]
