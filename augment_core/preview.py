@@ -69,7 +69,8 @@ def _describe_value(key: str, value: Any) -> str | None:
                 parts.append(f"shift {value[0, 2]:+.0f},{value[1, 2]:+.0f}px")
             return ", ".join(parts)
         if key in ("noise_map", "noise"):
-            return f"noise σ {value.std():.1f}"
+            # A strided 1/16 sample estimates σ to within a fraction of a grey level at a sixteenth of the cost.
+            return f"noise σ {value[::4, ::4].std():.1f}"
         if key == "map_x" and value.ndim == 2:  # distortions: how far the farthest pixel moved
             return f"moves pixels up to {np.abs(value - np.arange(value.shape[1])[None, :]).max():.1f}px across"
         if key == "map_y" and value.ndim == 2:

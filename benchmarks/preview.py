@@ -77,10 +77,11 @@ def grid_figures(image: np.ndarray) -> list[tuple[str, float, float, float]]:
 
         kwargs = to_kwargs(catalog.get_transform(name).params(size), {})
 
-        def direct() -> None:
+        def direct() -> list[np.ndarray]:
+            # Like ours, keep all tiles: a grid needs them at once. (Discarding each output lets
+            # the allocator hand the same pages back, which no real preview can do.)
             pipeline = A.Compose([getattr(A, name)(**kwargs, p=1.0)], seed=SEED)
-            for _ in range(TILES):
-                pipeline(image=image)
+            return [pipeline(image=image)["image"] for _ in range(TILES)]
 
         rows.append((name, *interleaved_ms([ours, ours_no_encode, direct])))
     return rows
