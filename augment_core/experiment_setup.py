@@ -17,6 +17,7 @@ import math
 import time
 import zipfile
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -165,8 +166,8 @@ def show_batch(spec: ExperimentSpec, dataset: ImageDataset, *, limit: int = 16) 
     plan = batch_plan(len(train_idx), batch_size=spec.batch_size, seed=seed, epoch=0, repeats=spec.epoch_repeats)
     positions = plan[0][:limit]
     # Same seed formula as the engine's runner, so this is the batch training starts with.
-    transform = create_train_transform(spec.pipeline, seed=(seed * 1_000_003 + 1) % 2**31, image_size=spec.image_size)
-    source = AugmentedBatches(images, labels, Normaliser((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)), transform,
+    factory = partial(create_train_transform, spec.pipeline, seed=(seed * 1_000_003 + 1) % 2**31, image_size=spec.image_size)
+    source = AugmentedBatches(images, labels, Normaliser((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)), factory,
                               num_classes=len(dataset.class_names), seed=seed, mixup_alpha=spec.mixup_alpha,
                               cutmix_alpha=spec.cutmix_alpha)
     batch = source.make(positions)

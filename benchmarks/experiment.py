@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -48,7 +49,7 @@ def _time_arm(arm: str, spec, ds, norm, plans, initial) -> float:
     if arm == "plain":
         source = PlainBatches(ds.images, ds.labels, norm)
     else:
-        transform = create_train_transform(spec.pipeline, seed=1, image_size=32)
+        transform = partial(create_train_transform, spec.pipeline, seed=1, image_size=32)
         source = AugmentedBatches(ds.images, ds.labels, norm, transform, num_classes=len(ds.class_names), seed=0)
     tic = time.perf_counter()
     if isinstance(source, AugmentedBatches):

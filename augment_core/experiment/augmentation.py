@@ -71,3 +71,31 @@ def create_train_transform(pipeline: dict[str, Any] | None, *, seed: int, image_
         return out
 
     return apply
+
+
+def augment_worker(factory: Callable[[], ImageTransform | None], images: np.ndarray, plans: list[list[np.ndarray]],
+                   out: Any, stop: Any) -> None:
+    """Child-process body: augment every batch of every plan, in order, into ``out``.
+
+    Runs in a separate process so albumentations' per-image Python work does not fight the
+    training loop for the GIL. This module imports no torch, so the process starts quickly. The
+    transform is built here from a picklable ``factory``; one seeded transform processes the
+    batches in plan order, so the images are exactly those a thread would produce.
+    Puts ``("batch", (B, H, W, 3) uint8)`` items, then ``("done", None)``, or ``("error", (message, hint))``.
+    """
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)  # the training process owns the other cores
+        transform = factory()
+        for plan in plans:
+            for positions in plan:
+                if stop.is_set():
+                    return
+                raw = images[positions]
+                out.put(("batch", np.stack([transform(im) for im in raw]) if transform is not None else raw))
+        out.put(("done", None))
+    except AugLabError as exc:
+        out.put(("error", (exc.message, exc.hint)))
+    except BaseException as exc:  # anything else: report it rather than die silently
+        out.put(("error", (f"{type(exc).__name__}: {exc}", None)))

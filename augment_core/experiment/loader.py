@@ -3,22 +3,24 @@
 * :func:`batch_plan` fixes which images form each step of an epoch, from the replicate's seed
   and the epoch number only, so the plain and augmented arms see identical batch orders.
 * :class:`PlainBatches` slices a tensor normalised once up front (exact, nothing to redo).
-* :class:`AugmentedBatches` augments in a background thread that runs up to ``prefetch``
-  batches ahead, so the model never waits for albumentations (OpenCV and torch both release the
-  GIL while they compute). Its random stream is its own, so results do not depend on timing.
+* :class:`AugmentedBatches` augments in a child process that runs up to ``prefetch`` batches
+  ahead, so the model does not wait for albumentations and the two do not take turns for the
+  GIL. Its random stream is its own, so results do not depend on timing.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import queue
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 
-from augment_core.experiment.augmentation import ImageTransform
+from augment_core.errors import AugLabError
+from augment_core.experiment.augmentation import ImageTransform, augment_worker
 from augment_core.mixing import mix_batch
 
 
@@ -77,29 +79,72 @@ class PlainBatches:
 
 
 class AugmentedBatches:
-    """Augmented (and optionally mixed) batches, produced ``prefetch`` steps ahead in a thread.
+    """Augmented (and optionally mixed) batches, produced ahead of the training loop.
 
-    Call :meth:`start` with the whole run's plans; then :meth:`epoch` once per epoch, in order.
+    The albumentations work runs in a child process (``forkserver``: a clean, preloaded parent,
+    safe beside torch's threads and a web server's), ``prefetch`` batches ahead, so it overlaps
+    with training instead of taking turns with it for the GIL. Normalising and MixUp/CutMix
+    (cheap torch ops with their own seeded stream) happen here, in order, so results do not
+    depend on timing. Call :meth:`start` with the whole run's plans; then :meth:`epoch` once per
+    epoch, in order.
     """
 
-    _DONE = object()
-
-    def __init__(self, images: np.ndarray, labels: np.ndarray, normalise: Normaliser, transform: ImageTransform | None,
-                 *, num_classes: int, seed: int, mixup_alpha: float = 0.0, cutmix_alpha: float = 0.0,
-                 prefetch: int = 4) -> None:
+    def __init__(self, images: np.ndarray, labels: np.ndarray, normalise: Normaliser,
+                 transform_factory: Callable[[], ImageTransform | None] | None, *, num_classes: int, seed: int,
+                 mixup_alpha: float = 0.0, cutmix_alpha: float = 0.0, prefetch: int = 8) -> None:
         self.images, self.labels = images, labels.astype(np.int64)
-        self.normalise, self.transform = normalise, transform
+        self.normalise, self.factory = normalise, transform_factory
         self.num_classes, self.mixup_alpha, self.cutmix_alpha = num_classes, mixup_alpha, cutmix_alpha
         self.mix_rng = np.random.default_rng([seed, 1])  # MixUp/CutMix stream, separate from the transform's
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=prefetch)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.prefetch = prefetch
+        self._plans: list[list[np.ndarray]] = []
+        self._process: Any = None
+        self._queue: Any = None
+        self._stop: Any = None
+        self._local: ImageTransform | None = None  # for make(), built on first use
 
     def make(self, positions: np.ndarray) -> Batch:
-        """Build one batch synchronously (the producer thread calls this)."""
-        raw = self.images[positions]  # (B, H, W, 3) uint8
-        if self.transform is not None:
-            raw = np.stack([self.transform(im) for im in raw])
+        """Build one batch synchronously, in this process (previews such as "Show a batch").
+
+        The first call's images are the same as the worker's first batch would be.
+        """
+        if self._local is None and self.factory is not None:
+            self._local = self.factory()
+        raw = self.images[positions]
+        if self._local is not None:
+            raw = np.stack([self._local(im) for im in raw])
+        return self._batch(raw, positions)
+
+    def start(self, plans: list[list[np.ndarray]]) -> None:
+        """Start producing every augmented batch of every epoch, in order."""
+        self._plans = plans
+        if self.factory is None:  # mixing only: nothing for albumentations to do
+            return
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["augment_core.experiment.augmentation"])
+        self._queue, self._stop = context.Queue(maxsize=self.prefetch), context.Event()
+        self._process = context.Process(target=augment_worker, args=(self.factory, self.images, plans, self._queue, self._stop),
+                                        name="augment-worker", daemon=True)
+        self._process.start()
+
+    def _next_raw(self, positions: np.ndarray) -> np.ndarray:
+        if self._process is None:
+            return self.images[positions]
+        while True:
+            try:
+                kind, payload = self._queue.get(timeout=1.0)
+                break
+            except queue.Empty:
+                if not self._process.is_alive():
+                    raise AugLabError("The augmentation worker stopped unexpectedly.", field="pipeline") from None
+        if kind == "error":
+            message, hint = payload
+            raise AugLabError(message, hint=hint, field="pipeline")
+        if kind != "batch":
+            raise RuntimeError("augmentation worker ran out of batches")
+        return payload
+
+    def _batch(self, raw: np.ndarray, positions: np.ndarray) -> Batch:
         x = self.normalise(raw)
         y = torch.from_numpy(self.labels[positions])
         if self.mixup_alpha > 0 or self.cutmix_alpha > 0:
@@ -107,43 +152,20 @@ class AugmentedBatches:
             return Batch(mixed.images, y, mixed.targets)
         return Batch(x, y, None)
 
-    def start(self, plans: list[list[np.ndarray]]) -> None:
-        """Start producing every batch of every epoch, in order."""
-
-        def produce() -> None:
-            try:
-                for plan in plans:
-                    for positions in plan:
-                        if self._stop.is_set():
-                            return
-                        self._put(self.make(positions))
-                self._put(self._DONE)
-            except BaseException as exc:  # handed to the consumer, which re-raises it
-                self._put(exc)
-
-        self._thread = threading.Thread(target=produce, name="augment-prefetch", daemon=True)
-        self._thread.start()
-
-    def _put(self, item: object) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
     def epoch(self, plan: list[np.ndarray]) -> Iterator[Batch]:
-        """Yield this epoch's ``len(plan)`` batches from the producer."""
-        for _ in plan:
-            item = self._queue.get()
-            if isinstance(item, BaseException):
-                raise item
-            if item is self._DONE:
-                raise RuntimeError("augmentation producer ran out of batches")
-            yield item  # type: ignore[misc]
+        """Yield this epoch's ``len(plan)`` batches, in order."""
+        for positions in plan:
+            yield self._batch(self._next_raw(positions), positions)
 
     def close(self) -> None:
-        """Stop the producer thread and wait for it."""
+        """Stop the worker process and wait for it."""
+        if self._process is None:
+            return
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._process.join(timeout=2)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(timeout=2)
+        self._queue.close()
+        self._queue.cancel_join_thread()
+        self._process = None

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -167,14 +168,16 @@ def _run_replicate(spec: ExperimentSpec, data: ImageDataset, rep: int, seed: int
     steps_per_epoch = len(plans[0])
     total_steps = steps_per_epoch * spec.epochs
     grand_total = total_steps * 2 * replicates
-    transform = create_train_transform(spec.pipeline, seed=(seed * 1_000_003 + 1) % 2**31, image_size=spec.image_size)
+    transform_seed = (seed * 1_000_003 + 1) % 2**31
+    transform = create_train_transform(spec.pipeline, seed=transform_seed, image_size=spec.image_size)  # built here to fail early
+    factory = None if transform is None else partial(create_train_transform, spec.pipeline, seed=transform_seed, image_size=spec.image_size)
     mixing = spec.mixup_alpha > 0 or spec.cutmix_alpha > 0
     plain = PlainBatches(images, labels, normalise)
     sources: dict[str, PlainBatches | AugmentedBatches] = {"plain": plain}
     if transform is None and not mixing:
         sources["augmented"] = plain  # "no augmentation" is a branch of the factory
     else:
-        augmented = AugmentedBatches(images, labels, normalise, transform, num_classes=classes, seed=seed,
+        augmented = AugmentedBatches(images, labels, normalise, factory, num_classes=classes, seed=seed,
                                      mixup_alpha=spec.mixup_alpha, cutmix_alpha=spec.cutmix_alpha)
         augmented.start(plans)
         sources["augmented"] = augmented
