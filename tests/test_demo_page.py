@@ -12,6 +12,7 @@ from augment_core import jobs
 from augment_core.demo import demo_spec
 from augment_core.experiment import ExperimentResult, create_preset, run_experiment
 from tests.test_jobs import make_fake
+from tests.apptest_helpers import open_page, page_texts
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -38,18 +39,9 @@ def reset_manager():
 
 
 def open_demo() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page("pages/demo.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page("pages/demo.py")
 
 
-def _texts(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [s.value for s in at.subheader] + [c.value for c in at.caption]
-    parts += [x.value for kind in (at.info, at.success, at.warning, at.error) for x in kind]
-    return "\n".join(str(p) for p in parts)
 
 
 def _button(at: AppTest, key: str):
@@ -60,7 +52,7 @@ def test_idle_offers_one_button_and_explains_why():
     _install(make_fake(threading.Event()))
     at = open_demo()
     assert at.title[0].value == "Demo"
-    text = _texts(at)
+    text = page_texts(at)
     assert "Only 5 training images" in text  # the preset's own 'why'
     assert not _button(at, "demo:start").disabled
     assert not at.get("plotly_chart")
@@ -76,7 +68,7 @@ def test_one_click_starts_the_engine_demo_preset_and_shows_the_live_panel():
     snap = manager.snapshot(manager.job_for(owner))
     assert snap.spec == create_preset("demo")  # exactly the engine's preset
     assert snap.running and at.get("progress")
-    assert "Before" in _texts(at) and "After" in _texts(at)
+    assert "Before" in page_texts(at) and "After" in page_texts(at)
     assert len(at.get("image")) >= 2  # the before and after rows
     manager.cancel(snap.job_id)
     gate.set()
@@ -90,7 +82,7 @@ def test_finished_demo_ends_on_the_summary_with_verdict_curves_strip_and_exports
     manager.wait(manager.job_for(at.session_state["auglab:owner"]), timeout=10)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    text = _texts(at)
+    text = page_texts(at)
     assert real_result.comparison["sentence"] in text  # the engine's verdict with its interval
     assert "Why augmentation helps here" in text and "Only 5 training images" in text
     assert len(at.get("plotly_chart")) == 1  # the two curves on one chart
@@ -110,7 +102,7 @@ def test_failed_demo_says_why_and_offers_a_retry():
     _button(at, "demo:start").click().run()
     manager.wait(manager.job_for(at.session_state["auglab:owner"]), timeout=10)
     at.run()
-    assert "could not run" in _texts(at) and "out of memory" in _texts(at)
+    assert "could not run" in page_texts(at) and "out of memory" in page_texts(at)
     assert not _button(at, "demo:again").disabled
 
 
@@ -121,7 +113,7 @@ def test_a_running_experiment_of_the_same_tab_blocks_the_demo_politely():
     owner = at.session_state["auglab:owner"]
     job = manager.start(owner, create_preset("demo", epochs=3, seeds=1))
     at.run()
-    assert "already training" in _texts(at)
+    assert "already training" in page_texts(at)
     assert not [b for b in at.button if b.key == "demo:start"]
     manager.cancel(job)
     gate.set()

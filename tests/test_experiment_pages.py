@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from augment_core import jobs
 from augment_core.experiment import RunStore, create_preset, run_experiment
 from tests.test_jobs import make_fake
+from tests.apptest_helpers import open_page, page_texts
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -32,19 +33,10 @@ def manager():
     jobs.set_default_manager(None)
 
 
-def open_page(path: str = "pages/experiment.py") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page(path)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+def open_experiment(path: str = "pages/experiment.py") -> AppTest:
+    return open_page(path)
 
 
-def _texts(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [s.value for s in at.subheader] + [c.value for c in at.caption]
-    parts += [x.value for kind in (at.info, at.success, at.warning, at.error) for x in kind]
-    return "\n".join(str(p) for p in parts)
 
 
 def _button(at: AppTest, label: str):
@@ -58,8 +50,8 @@ def _png(colour: int) -> bytes:
 
 
 def test_idle_page_shows_the_demo_data_setup_and_buttons(manager):
-    at = open_page()
-    text = _texts(at)
+    at = open_experiment()
+    text = page_texts(at)
     assert "1 · Data" in text and "images per class" in text and "Only 5 training images" in text
     assert not _button(at, "Start training").disabled
     assert at.number_input(key="exp:shapes:epochs").value == 30  # the demo preset's defaults
@@ -67,9 +59,9 @@ def test_idle_page_shows_the_demo_data_setup_and_buttons(manager):
 
 
 def test_running_then_cancelled_keeps_finished_epochs(manager):
-    at = open_page()
+    at = open_experiment()
     _button(at, "Start training").click().run()
-    assert "Training: shapes" in _texts(at)
+    assert "Training: shapes" in page_texts(at)
     assert at.get("progress")  # the live progress bar
     owner = at.session_state["auglab:owner"]
     manager.gate.set()
@@ -84,19 +76,19 @@ def test_running_then_cancelled_keeps_finished_epochs(manager):
     again.switch_page("pages/experiment.py")
     again.query_params["lab"] = owner
     again.run()
-    assert "Training: shapes" in _texts(again)
+    assert "Training: shapes" in page_texts(again)
     at.button(key="live:cancel").click().run()
     snap = manager.wait(job, 10)
     assert snap.status == "cancelled"
     at.run()
-    text = _texts(at)
+    text = page_texts(at)
     assert "cancelled" in text and "Result: shapes" in text
     assert len(RunStore().load_run(snap.run_id).epochs) == 2
 
 
 def test_finished_run_shows_the_verdict_and_results(manager):
     jobs.set_default_manager(jobs.JobManager())  # the real engine, on a tiny configuration
-    at = open_page()
+    at = open_experiment()
     at.number_input(key="exp:shapes:epochs").set_value(2)
     at.number_input(key="exp:shapes:seeds").set_value(2)
     at.number_input(key="exp:shapes:per_class").set_value(3)
@@ -107,25 +99,25 @@ def test_finished_run_shows_the_verdict_and_results(manager):
     assert snap.status == "completed"
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    text = _texts(at)
+    text = page_texts(at)
     assert "Result: shapes" in text and "final validation accuracy changed by" in text and "8 of 8 epochs finished" in text
     assert len(at.tabs) >= 5
     _button(at, "Hide this result").click().run()
-    assert "Result: shapes" not in _texts(at)
+    assert "Result: shapes" not in page_texts(at)
 
 
 def test_a_second_run_is_refused_politely(manager):
     jobs.set_default_manager(jobs.JobManager(run=make_fake(manager.gate), max_jobs=1))
     jobs.default_manager().start("someone else", create_preset("demo", epochs=2, seeds=1))
-    at = open_page()
+    at = open_experiment()
     _button(at, "Start training").click().run()
     errors = " ".join(e.value for e in at.error)
     assert "busy" in errors and "try again" in errors
-    assert "1 · Data" in _texts(at)  # the page keeps working
+    assert "1 · Data" in page_texts(at)  # the page keeps working
 
 
 def test_refused_zip_shows_why_and_cannot_start(manager):
-    at = open_page()
+    at = open_experiment()
     at.get("button_group")[0].set_value("Zip of class folders").run()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -138,7 +130,7 @@ def test_refused_zip_shows_why_and_cannot_start(manager):
 
 
 def test_per_class_uploads_show_the_report(manager):
-    at = open_page()
+    at = open_experiment()
     at.get("button_group")[0].set_value("My classes").run()
     at.text_input(key="exp:class:0:name").set_value("dark").run()
     at.text_input(key="exp:class:1:name").set_value("light").run()
@@ -147,20 +139,20 @@ def test_per_class_uploads_show_the_report(manager):
     at.file_uploader(key="exp:class:1:files").set_value([(f"l{i}.png", _png(200 + i), "image/png") for i in range(4)])
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    text = _texts(at)
+    text = page_texts(at)
     assert "8 images kept" in text and "dark 4" in text and "1 file(s) skipped" in " ".join(e.label for e in at.expander)
     assert not _button(at, "Start training").disabled
 
 
 def test_runs_page_lists_opens_overlays_and_deletes(manager):
-    at = open_page("pages/runs.py")
-    assert "No runs yet" in _texts(at)
+    at = open_experiment("pages/runs.py")
+    assert "No runs yet" in page_texts(at)
     spec = create_preset("demo", epochs=2, seeds=2, dataset_options={"per_class": 10, "seed": 3}, train_per_class=3, epoch_repeats=1)
     first = run_experiment(spec, store=RunStore())
     second = run_experiment(spec, store=RunStore())
-    at = open_page("pages/runs.py")
+    at = open_experiment("pages/runs.py")
     assert at.dataframe and len(at.dataframe[0].value) == 2
-    assert "final validation accuracy changed by" in _texts(at)  # the newest run is open
+    assert "final validation accuracy changed by" in page_texts(at)  # the newest run is open
     at.multiselect(key="runs:selected").set_value([first.run_id, second.run_id]).run()
     assert not at.exception and at.selectbox(key="runs:metric").value == "val_acc"
     at.button(key="runs:confirm_delete").click().run()
@@ -173,7 +165,7 @@ def test_runs_page_rerun_starts_a_job_with_the_same_spec(manager):
     from augment_core.experiment import ExperimentResult
 
     run_id = RunStore().create_run(ExperimentResult(spec, class_names=("a", "b")))  # left "running": interrupted
-    at = open_page("pages/runs.py")
+    at = open_experiment("pages/runs.py")
     assert "interrupted" in str(at.dataframe[0].value["status"].tolist())
     at.button(key="runs:rerun").click().run()
     job = manager.job_for(at.session_state["auglab:owner"])
