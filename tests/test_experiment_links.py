@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from augment_core import jobs
 from augment_core.experiment import STRATEGIES, ExperimentSpec, list_backbones
 from augment_core.experiment_links import LINK_FIELDS, parse_experiment_link
-from tests.test_jobs import make_fake
+from tests.apptest_helpers import fake_jobs  # noqa: F401  (fixture)
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-@pytest.fixture(autouse=True)
-def manager():
-    m = jobs.JobManager(run=make_fake(threading.Event()))
-    jobs.set_default_manager(m)
-    yield m
-    jobs.set_default_manager(None)
+pytestmark = pytest.mark.usefixtures("fake_jobs")
 
 
 def test_link_fields_are_experiment_spec_fields():

@@ -8,15 +8,13 @@ states a test cannot reach cheaply), and the element tree AppTest renders for ev
 from __future__ import annotations
 
 import ast
-import threading
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block, Element, Widget
 
-from augment_core import jobs
-from tests.test_jobs import make_fake
+from tests.apptest_helpers import fake_jobs  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -44,12 +42,7 @@ def _walk(node: Block | Element):
         yield from _walk(child)
 
 
-@pytest.fixture(autouse=True)
-def manager():
-    m = jobs.JobManager(run=make_fake(threading.Event()))
-    jobs.set_default_manager(m)
-    yield m
-    jobs.set_default_manager(None)
+pytestmark = pytest.mark.usefixtures("fake_jobs")
 
 
 @pytest.mark.parametrize("page", PAGES)
