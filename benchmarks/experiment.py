@@ -25,14 +25,14 @@ from augment_core.experiment.augmentation import create_train_transform  # noqa:
 from augment_core.experiment.backbones import get_backbone_info  # noqa: E402
 from augment_core.experiment.datasets import create_dataset  # noqa: E402
 from augment_core.experiment.loader import AugmentedBatches, Normaliser, PlainBatches, batch_plan  # noqa: E402
-from augment_core.experiment.presets import create_preset  # noqa: E402
+from augment_core.experiment.presets import create_spec_preset  # noqa: E402
 from augment_core.experiment.runner import configure_threads, run_experiment  # noqa: E402
 from augment_core.experiment.training import apply_strategy, build_classifier, make_optimizer, train_one_epoch  # noqa: E402
 
 
 def demo_wall_time() -> None:
     """Figure 1."""
-    spec = create_preset("demo")
+    spec = create_spec_preset("demo")
     tic = time.perf_counter()
     result = run_experiment(spec)
     wall = time.perf_counter() - tic
@@ -64,7 +64,7 @@ def _time_arm(arm: str, spec, ds, norm, plans, initial) -> float:
 def epoch_ratio(rounds: int = 3) -> None:
     """Figure 2: best of ``rounds`` alternating measurements (robust to other load on the machine)."""
     for strategy, per_class, epochs in (("last_block", 5, 30), ("last_block", 100, 3), ("all", 100, 2)):
-        spec = create_preset("demo", strategy=strategy)
+        spec = create_spec_preset("demo", strategy=strategy)
         ds = create_dataset("shapes", image_size=32, per_class=per_class)
         info = get_backbone_info(spec.backbone)
         norm = Normaliser(info.mean, info.std)
@@ -83,7 +83,7 @@ def epoch_ratio(rounds: int = 3) -> None:
 
 def throughput(rounds: int = 5) -> None:
     """Figure 3: best of ``rounds`` alternating epochs of each loop."""
-    spec = create_preset("demo", strategy="all")
+    spec = create_spec_preset("demo", strategy="all")
     ds = create_dataset("shapes", image_size=32, per_class=64)
     info = get_backbone_info(spec.backbone)
     source = PlainBatches(ds.images, ds.labels, Normaliser(info.mean, info.std))

@@ -17,11 +17,11 @@ import albumentations as A
 import numpy as np
 from PIL import Image
 
-from augment_core import catalog
-from augment_core.images import PreviewCache, load_image
-from augment_core.params import to_kwargs
-from augment_core.preview import render_grid
-from augment_core.samples import load_sample
+from augment_core.transforms import catalog
+from augment_core.transforms.images import PreviewCache, load_image
+from augment_core.transforms.params import to_kwargs
+from augment_core.transforms.preview import render_grid
+from augment_core.transforms.samples import load_sample
 
 TILES = 8
 SEED = 42
@@ -117,7 +117,7 @@ def pipeline_figures(image: np.ndarray) -> tuple[float, float]:
 
     Returns (ours with encoding, albumentations alone) medians in milliseconds.
     """
-    from augment_core import pipeline as pl
+    from augment_core.pipelines import model as pl
 
     pipe = pl.Pipeline(seed=SEED)
     for name, args in (("HorizontalFlip", None), ("Affine", {"rotate": (-20, 20), "scale": (0.9, 1.1)}), ("ColorJitter", None),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from augment_core import AugLabError
-from augment_core.demo import BeforeAfter, before_after, demo_spec, demo_title, demo_why, is_demo
+from augment_core.prove import BeforeAfter, before_after, demo_spec, demo_title, demo_why, is_demo
 from augment_core.experiment import ImageDataset, RunStore, load_dataset
-from augment_core.experiment_setup import pipeline_summary
-from augment_core.jobs import default_manager
+from augment_core.prove import pipeline_summary
+from augment_core.prove import default_manager
 from ui.common import page_header, show_error
 from ui.demo_view import before_after_strip, exports, summary_view
 from ui.job_panel import current_snapshot, live_job_panel, owner_token

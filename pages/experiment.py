@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from augment_core import AugLabError
-from augment_core.experiment import DEMO_PIPELINE, RunStore, get_preset_info
-from augment_core.experiment_setup import check_pipeline, enlarge, estimate_time, pipeline_summary, show_batch
-from augment_core.jobs import default_manager, format_duration
+from augment_core.experiment import DEMO_PIPELINE, RunStore, get_spec_preset_info
+from augment_core.prove import check_pipeline, enlarge, estimate_time, pipeline_summary, show_batch
+from augment_core.prove import default_manager, format_duration
 from ui.common import page_header, show_error
 from ui.experiment_form import apply_link, augmentation_section, build_spec, data_section, training_section
 from ui.job_panel import current_snapshot, live_job_panel, owner_token
@@ -56,7 +56,7 @@ except AugLabError as exc:
     spec = None
 if spec is not None and spec.dataset == "shapes" and spec.pipeline == DEMO_PIPELINE:
     with st.expander("Why augmentation should help here", icon=":material/lightbulb:"):
-        st.markdown(get_preset_info("demo").why)
+        st.markdown(get_spec_preset_info("demo").why)
 
 start_col, batch_col, estimate_col = st.columns(3)
 start = start_col.button("Start training", type="primary", icon=":material/play_arrow:", disabled=spec is None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from augment_core import AugLabError, lessons
-from augment_core.samples import SAMPLES
+from augment_core.transforms import SAMPLES
 from ui.common import page_header, show_error
 from ui.images import image_picker
 from ui.learn_blocks import control_widgets, draw_links, draw_view

@@ -9,7 +9,7 @@ from ui.images import image_picker
 from ui.pipeline_editor import data_kind_picker, group_bar, label_warning_box, preset_loader, step_adder, step_list
 from ui.pipeline_panels import annotations_panel, apply_link, export_panel, mixing_panel, preview_panel, seed_controls, sync_link
 from ui.pipeline_state import get_data_kind, get_pipeline, pop_error
-from augment_core.presets import label_warnings
+from augment_core.pipelines import label_warnings
 
 page_header("Pipeline", "Chain transforms into the pipeline you will train with: reorder, switch steps off, group them into OneOf/SomeOf, "
             "watch boxes and masks follow, then export it as albumentations JSON, YAML or Python.")

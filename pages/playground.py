@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from augment_core import AugLabError, catalog
-from augment_core.codegen import transform_code
-from augment_core.params import to_kwargs
-from augment_core.preview import render_grid
+from augment_core import AugLabError
+
+from augment_core.transforms import catalog
+from augment_core.transforms import transform_code
+from augment_core.transforms import to_kwargs
+from augment_core.transforms import render_grid
 from ui.common import page_header, show_error
 from ui.images import image_picker
 from ui.widgets import apply_link_values, param_widgets, transform_filter

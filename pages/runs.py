@@ -6,9 +6,9 @@ import streamlit as st
 
 from augment_core import AugLabError
 from augment_core.experiment import RunStore
-from augment_core.jobs import default_manager
-from augment_core.report_figures import METRIC_TITLES, overlay_figure
-from augment_core.run_history import STATUS_ICONS, overlay_runs, rerun_spec, run_rows
+from augment_core.prove import default_manager
+from augment_core.prove import METRIC_TITLES, overlay_figure
+from augment_core.prove import STATUS_ICONS, overlay_runs, rerun_spec, run_rows
 from ui.common import page_header, show_error
 from ui.job_panel import current_snapshot, owner_token, progress_text
 from ui.results_view import results_view

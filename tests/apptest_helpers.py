@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from augment_core import jobs
-from tests.test_jobs import make_fake
+from augment_core.prove import jobs
+from tests.helpers import make_fake
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 

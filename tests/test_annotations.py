@@ -10,11 +10,11 @@ import pytest
 from PIL import Image
 
 from augment_core import AugLabError
-from augment_core import pipeline as pl
-from augment_core.annotations import (
+from augment_core.pipelines import model as pl
+from augment_core.pipelines.annotations import (
     Annotations, draw_annotations, load_annotated_sample, load_mask, parse_coco, parse_yolo, render_annotated, scale_annotations,
 )
-from augment_core.mix_preview import mix_preview
+from augment_core.pipelines.mixing_preview import mix_preview
 
 SIZE = (80, 64)  # (width, height) of the rgb_image fixture
 

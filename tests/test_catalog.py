@@ -6,7 +6,9 @@ import albumentations as A
 import numpy as np
 import pytest
 
-from augment_core import AugLabError, catalog
+from augment_core import AugLabError
+
+from augment_core.transforms import catalog
 
 IMAGE_SIZE = (64, 80)
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from augment_core import jobs
-from augment_core.demo import demo_spec
-from augment_core.experiment import ExperimentResult, create_preset, run_experiment
-from tests.test_jobs import make_fake
+from augment_core.prove import jobs
+from augment_core.prove.demo import demo_spec
+from augment_core.experiment import ExperimentResult, create_spec_preset, run_experiment
+from tests.helpers import make_fake
 from tests.apptest_helpers import open_page, page_texts
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -20,7 +20,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 @pytest.fixture(scope="module")
 def real_result() -> ExperimentResult:
     """A real engine result (the demo preset shrunk to seconds), relabelled as the demo for the page."""
-    result = run_experiment(create_preset("demo", epochs=2, seeds=2, dataset_options={"per_class": 20, "seed": 1234}))
+    result = run_experiment(create_spec_preset("demo", epochs=2, seeds=2, dataset_options={"per_class": 20, "seed": 1234}))
     assert result.status == "completed" and result.comparison["n"] == 2
     result.spec = demo_spec()
     return result
@@ -66,7 +66,7 @@ def test_one_click_starts_the_engine_demo_preset_and_shows_the_live_panel():
     assert not at.exception
     owner = at.session_state["auglab:owner"]
     snap = manager.snapshot(manager.job_for(owner))
-    assert snap.spec == create_preset("demo")  # exactly the engine's preset
+    assert snap.spec == create_spec_preset("demo")  # exactly the engine's preset
     assert snap.running and at.get("progress")
     assert "Before" in page_texts(at) and "After" in page_texts(at)
     assert len(at.get("image")) >= 2  # the before and after rows
@@ -75,6 +75,7 @@ def test_one_click_starts_the_engine_demo_preset_and_shows_the_live_panel():
     manager.wait(snap.job_id, timeout=10)
 
 
+@pytest.mark.slow
 def test_finished_demo_ends_on_the_summary_with_verdict_curves_strip_and_exports(real_result):
     manager = _install(lambda spec, **kw: real_result)
     at = open_demo()
@@ -111,7 +112,7 @@ def test_a_running_experiment_of_the_same_tab_blocks_the_demo_politely():
     manager = _install(make_fake(gate, pause_after=1))
     at = open_demo()
     owner = at.session_state["auglab:owner"]
-    job = manager.start(owner, create_preset("demo", epochs=3, seeds=1))
+    job = manager.start(owner, create_spec_preset("demo", epochs=3, seeds=1))
     at.run()
     assert "already training" in page_texts(at)
     assert not [b for b in at.button if b.key == "demo:start"]

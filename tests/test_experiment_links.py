@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from augment_core.experiment import STRATEGIES, ExperimentSpec, list_backbones
-from augment_core.experiment_links import LINK_FIELDS, parse_experiment_link
+from augment_core.prove.links import LINK_FIELDS, parse_experiment_link
 from tests.apptest_helpers import fake_jobs  # noqa: F401  (fixture)
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")

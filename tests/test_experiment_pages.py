@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from augment_core import jobs
-from augment_core.experiment import RunStore, create_preset, run_experiment
-from tests.test_jobs import make_fake
+from augment_core.prove import jobs
+from augment_core.experiment import RunStore, create_spec_preset, run_experiment
+from tests.helpers import make_fake, wait_until
 from tests.apptest_helpers import open_page, page_texts
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -66,9 +66,7 @@ def test_running_then_cancelled_keeps_finished_epochs(manager):
     owner = at.session_state["auglab:owner"]
     manager.gate.set()
     job = manager.job_for(owner)
-    deadline = time.monotonic() + 10
-    while len(manager.snapshot(job).epochs) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: len(manager.snapshot(job).epochs) >= 2)
     # A reloaded page (new session, same URL token) reattaches to the running job.
     again = AppTest.from_file(APP, default_timeout=60)
     again.query_params["lab"] = owner
@@ -86,6 +84,7 @@ def test_running_then_cancelled_keeps_finished_epochs(manager):
     assert len(RunStore().load_run(snap.run_id).epochs) == 2
 
 
+@pytest.mark.slow
 def test_finished_run_shows_the_verdict_and_results(manager):
     jobs.set_default_manager(jobs.JobManager())  # the real engine, on a tiny configuration
     at = open_experiment()
@@ -108,7 +107,7 @@ def test_finished_run_shows_the_verdict_and_results(manager):
 
 def test_a_second_run_is_refused_politely(manager):
     jobs.set_default_manager(jobs.JobManager(run=make_fake(manager.gate), max_jobs=1))
-    jobs.default_manager().start("someone else", create_preset("demo", epochs=2, seeds=1))
+    jobs.default_manager().start("someone else", create_spec_preset("demo", epochs=2, seeds=1))
     at = open_experiment()
     _button(at, "Start training").click().run()
     errors = " ".join(e.value for e in at.error)
@@ -144,10 +143,11 @@ def test_per_class_uploads_show_the_report(manager):
     assert not _button(at, "Start training").disabled
 
 
+@pytest.mark.slow
 def test_runs_page_lists_opens_overlays_and_deletes(manager):
     at = open_experiment("pages/runs.py")
     assert "No runs yet" in page_texts(at)
-    spec = create_preset("demo", epochs=2, seeds=2, dataset_options={"per_class": 10, "seed": 3}, train_per_class=3, epoch_repeats=1)
+    spec = create_spec_preset("demo", epochs=2, seeds=2, dataset_options={"per_class": 10, "seed": 3}, train_per_class=3, epoch_repeats=1)
     first = run_experiment(spec, store=RunStore())
     second = run_experiment(spec, store=RunStore())
     at = open_experiment("pages/runs.py")
@@ -161,7 +161,7 @@ def test_runs_page_lists_opens_overlays_and_deletes(manager):
 
 
 def test_runs_page_rerun_starts_a_job_with_the_same_spec(manager):
-    spec = create_preset("demo", epochs=2, seeds=1)
+    spec = create_spec_preset("demo", epochs=2, seeds=1)
     from augment_core.experiment import ExperimentResult
 
     run_id = RunStore().create_run(ExperimentResult(spec, class_names=("a", "b")))  # left "running": interrupted

@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 
 from augment_core.errors import AugLabError
-from augment_core.experiment import DEMO_PIPELINE, RunStore, create_preset, run_experiment
-from augment_core import experiment_setup as setup
-from augment_core import report_figures as rf
-from augment_core import run_history as history
+from augment_core.experiment import DEMO_PIPELINE, RunStore, create_spec_preset, run_experiment
+from augment_core.prove import setup
+from augment_core.prove import report_figures as rf
+from augment_core.prove import history
 
 
 def _records() -> list[dict]:
@@ -31,7 +31,7 @@ def _records() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def tiny_result(tmp_path_factory):
-    spec = create_preset("demo", epochs=2, seeds=2, dataset_options={"per_class": 10, "seed": 3}, train_per_class=3,
+    spec = create_spec_preset("demo", epochs=2, seeds=2, dataset_options={"per_class": 10, "seed": 3}, train_per_class=3,
                          epoch_repeats=1)
     store = RunStore(tmp_path_factory.mktemp("runs") / "runs.sqlite3")
     result = run_experiment(spec, store=store)
@@ -66,6 +66,7 @@ def test_curves_figure_shares_axes_and_raw_data_survives_smoothing():
     assert not any("raw" in (t.name or "") for t in plain.data)
 
 
+@pytest.mark.slow
 def test_confusion_per_class_and_overlay_figures(tiny_result):
     store, result = tiny_result
     finals = [f.to_dict() for f in result.finals]
@@ -92,7 +93,7 @@ def test_png_export_reports_a_missing_browser(monkeypatch):
 
 def test_pipeline_summary_and_steps():
     assert setup.pipeline_steps(DEMO_PIPELINE)[1] == "HorizontalFlip (p=0.5)"
-    spec = create_preset("demo", mixup_alpha=0.2)
+    spec = create_spec_preset("demo", mixup_alpha=0.2)
     assert setup.pipeline_summary(spec).endswith("MixUp α=0.2")
     assert "no augmentation" in setup.pipeline_summary(replace(spec, pipeline=None, mixup_alpha=0.0))
 
@@ -132,7 +133,7 @@ def test_refused_data_raise_auglab_errors():
 
 
 def test_show_batch_is_the_engines_first_batch_and_is_seeded():
-    spec = create_preset("demo", dataset_options={"per_class": 10, "seed": 3}, train_per_class=3, mixup_alpha=0.4)
+    spec = create_spec_preset("demo", dataset_options={"per_class": 10, "seed": 3}, train_per_class=3, mixup_alpha=0.4)
     data = setup.prepare_builtin("shapes", image_size=32, options={"per_class": 10, "seed": 3}).dataset
     a, b = setup.show_batch(spec, data), setup.show_batch(spec, data)
     assert len(a.augmented) == len(a.originals) == len(a.captions) > 0
@@ -143,15 +144,16 @@ def test_show_batch_is_the_engines_first_batch_and_is_seeded():
 
 
 def test_check_pipeline_refuses_a_resize():
-    spec = create_preset("demo", pipeline={"__version__": "2.0.8", "transform": {"__class_fullname__": "Compose", "p": 1.0,
+    spec = create_spec_preset("demo", pipeline={"__version__": "2.0.8", "transform": {"__class_fullname__": "Compose", "p": 1.0,
                          "transforms": [{"__class_fullname__": "Resize", "height": 50, "width": 50, "p": 1.0}]}})
     data = setup.prepare_builtin("shapes", image_size=32, options={"per_class": 4, "seed": 3}).dataset
     with pytest.raises(AugLabError, match="resiz|Resiz|turns"):
         setup.check_pipeline(spec, data)
 
 
+@pytest.mark.slow
 def test_estimate_time_is_positive_and_scales_with_epochs():
-    spec = create_preset("demo", dataset_options={"per_class": 10, "seed": 3}, train_per_class=3, seeds=1, epochs=2)
+    spec = create_spec_preset("demo", dataset_options={"per_class": 10, "seed": 3}, train_per_class=3, seeds=1, epochs=2)
     data = setup.prepare_builtin("shapes", image_size=32, options={"per_class": 10, "seed": 3}).dataset
     short = setup.estimate_time(spec, data)
     assert short.seconds > 0 and short.steps == 2 * 2 * 1 * 2  # 2 arms x 2 epochs x 1 seed x 2 steps (repeats 2)

@@ -32,6 +32,7 @@ def _metrics(result, arm):
 @pytest.mark.parametrize("pipeline", [None, A.to_dict(A.Compose([])),
                                       A.to_dict(A.Compose([A.Affine(rotate=(-90, 90), p=0.0), A.ColorJitter(p=0.0)]))],
                          ids=["none", "empty", "all-p0"])
+@pytest.mark.slow
 def test_without_augmentation_both_arms_are_identical(pipeline):
     result = run_experiment(replace(TINY, pipeline=pipeline, strategy="all"))
     assert result.status == "completed"
@@ -39,6 +40,7 @@ def test_without_augmentation_both_arms_are_identical(pipeline):
     assert result.comparison["differences"] == [0.0, 0.0] and result.comparison["verdict"] == "no clear difference"
 
 
+@pytest.mark.slow
 def test_augmentation_changes_the_augmented_arm_only():
     plain_only = run_experiment(replace(TINY, pipeline=None))
     result = run_experiment(TINY)
@@ -46,6 +48,7 @@ def test_augmentation_changes_the_augmented_arm_only():
     assert _metrics(result, "augmented") != _metrics(result, "plain")
 
 
+@pytest.mark.slow
 def test_same_spec_same_numbers():
     spec = replace(TINY, mixup_alpha=0.4, cutmix_alpha=1.0)
     a, b = run_experiment(spec), run_experiment(spec)
@@ -68,6 +71,7 @@ def test_every_builtin_dataset_runs(name):
     assert all(m["true"] != m["predicted"] and m["index"] in final.val_indices for m in final.misclassified)
 
 
+@pytest.mark.slow
 def test_callbacks_report_every_epoch_and_batch():
     epochs, batches = [], []
     result = run_experiment(TINY, on_epoch=epochs.append, on_batch=batches.append)
@@ -80,6 +84,7 @@ def test_callbacks_report_every_epoch_and_batch():
     assert [row["n"] for row in curves["plain"]] == [2, 2]
 
 
+@pytest.mark.slow
 def test_cancel_keeps_finished_epochs():
     cancel = threading.Event()
 
@@ -116,6 +121,7 @@ def test_an_unexpected_exception_fails_the_run_not_the_caller():
     assert result.status == "failed" and "RuntimeError: disk full" in result.message and len(result.epochs) == 1
 
 
+@pytest.mark.slow
 def test_folds_and_user_data_and_zip_path(tmp_path):
     def png(v):
         buf = io.BytesIO()

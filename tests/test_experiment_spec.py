@@ -11,7 +11,7 @@ import albumentations as A
 
 from augment_core.errors import AugLabError
 from augment_core.experiment.augmentation import build_compose, create_train_transform
-from augment_core.experiment.presets import DEMO_PIPELINE, create_preset, list_presets
+from augment_core.experiment.presets import DEMO_PIPELINE, create_spec_preset, list_spec_presets
 from augment_core.experiment.spec import ExperimentSpec
 
 
@@ -23,9 +23,9 @@ def test_every_field_has_a_default_and_a_comment():
         assert "  # " in line, f"field {f.name} needs a one-line comment"
 
 
-@pytest.mark.parametrize("name", list_presets())
+@pytest.mark.parametrize("name", list_spec_presets())
 def test_presets_round_trip_through_json(name):
-    spec = create_preset(name)
+    spec = create_spec_preset(name)
     again = ExperimentSpec.from_json(spec.to_json())
     assert again == spec and again.to_dict() == spec.to_dict()
 
@@ -64,7 +64,7 @@ def test_unknown_keys_and_bad_json_are_refused():
 def test_spec_is_frozen_and_hashable():
     with pytest.raises(dataclasses.FrozenInstanceError):
         ExperimentSpec().lr = 1.0  # type: ignore[misc]
-    assert hash(create_preset("demo")) == hash(create_preset("demo")) and len({ExperimentSpec(), ExperimentSpec(seed=1)}) == 2
+    assert hash(create_spec_preset("demo")) == hash(create_spec_preset("demo")) and len({ExperimentSpec(), ExperimentSpec(seed=1)}) == 2
 
 
 def test_demo_pipeline_builds_and_round_trips():

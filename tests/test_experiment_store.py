@@ -57,6 +57,7 @@ def test_curves_mean_and_std_per_epoch():
     assert out["augmented"][0]["std"] == 0.0
 
 
+@pytest.mark.slow
 def test_store_round_trip_list_export_delete(data_dir):
     store = RunStore()
     assert store.path.parent == data_dir
@@ -93,6 +94,7 @@ def test_store_round_trip_list_export_delete(data_dir):
         store.load_run(result.run_id)
 
 
+@pytest.mark.slow
 def test_cancelled_run_is_stored_as_cancelled_from_a_worker_thread():
     store = RunStore()
     cancel = threading.Event()

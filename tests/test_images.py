@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from augment_core import AugLabError
-from augment_core.images import PreviewCache, downscale, load_image, load_many
+from augment_core.transforms.images import PreviewCache, downscale, load_image, load_many
 
 
 def _encode(image: Image.Image, fmt: str = "PNG", **kw) -> bytes:

@@ -8,45 +8,11 @@ import time
 import pytest
 
 from augment_core.errors import AugLabError
-from augment_core.experiment import (BatchProgress, EpochRecord, ExperimentResult, ExperimentSpec, RunStore,
-                                     create_preset)
-from augment_core.jobs import JobLimitError, JobManager, estimate_eta, format_duration
+from augment_core.experiment import ExperimentSpec, RunStore, create_spec_preset
+from tests.helpers import make_fake, wait_until
+from augment_core.prove.jobs import JobLimitError, JobManager, estimate_eta, format_duration
 
 SPEC = ExperimentSpec(epochs=3, seeds=1)
-
-
-def make_fake(gate: threading.Event | None = None, *, fail: Exception | None = None, steps: int = 3,
-              pause_after: int | None = None):
-    """A run function with the engine's signature: reports steps and epochs, honours cancel, waits on ``gate``."""
-
-    def run(spec, *, dataset=None, on_epoch=None, on_batch=None, cancel=None, store=None) -> ExperimentResult:
-        result = ExperimentResult(spec)
-        result.run_id = store.create_run(result) if store is not None else None
-        done = 0
-        for epoch in range(1, spec.epochs + 1):
-            for arm in ("plain", "augmented"):
-                for step in range(steps):
-                    if gate is not None:
-                        gate.wait(5)
-                    if pause_after is not None and len(result.epochs) == pause_after:
-                        cancel.wait(5)  # hold here until the test cancels
-                    if cancel is not None and cancel.is_set():
-                        result.status, result.message = "cancelled", "Stopped by the user; finished epochs are kept."
-                        store.finish_run(result)
-                        return result
-                    if fail is not None and epoch == 2:
-                        raise fail
-                    done += 1
-                    on_batch(BatchProgress(arm, 0, epoch, step + 1, steps, 0.5, done / (spec.epochs * 2 * steps)))
-                record = EpochRecord(arm, 0, 0, epoch, 0.5, 0.5, 0.5, 0.5, 1e-3, 0.01)
-                result.epochs.append(record)
-                store.add_epoch(result.run_id, record)
-                on_epoch(record)
-        result.status = "completed"
-        store.finish_run(result)
-        return result
-
-    return run
 
 
 def test_quick_run_completes_and_snapshot_has_every_epoch():
@@ -102,8 +68,7 @@ def test_global_limit_is_read_from_the_setting(monkeypatch):
 def test_cancel_stops_within_a_step_and_keeps_finished_epochs():
     manager = JobManager(run=make_fake(pause_after=2))
     job = manager.start("alice", SPEC)
-    while len(manager.snapshot(job).epochs) < 2:
-        time.sleep(0.001)
+    wait_until(lambda: len(manager.snapshot(job).epochs) >= 2)
     manager.cancel(job)
     snap = manager.wait(job, 10)
     assert snap.status == "cancelled" and len(snap.epochs) == 2
@@ -146,8 +111,9 @@ def test_an_exception_in_the_worker_ends_the_job_with_a_message(error):
         manager.snapshot(snap.job_id)
 
 
+@pytest.mark.slow
 def test_real_engine_on_a_tiny_config_runs_in_the_background_and_is_stored():
-    spec = create_preset("demo", epochs=2, seeds=2, dataset_options={"per_class": 12, "seed": 1}, train_per_class=3,
+    spec = create_spec_preset("demo", epochs=2, seeds=2, dataset_options={"per_class": 12, "seed": 1}, train_per_class=3,
                          epoch_repeats=1)
     manager = JobManager()
     job = manager.start("alice", spec)

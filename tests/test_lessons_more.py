@@ -141,17 +141,17 @@ def test_fruit_hue_is_its_ripeness():
 
 
 def test_choosing_view_checks_every_preset_against_the_data_kind():
-    from augment_core import presets
+    from augment_core.pipelines import presets
 
     view = lessons.build_lesson("choosing", values={"data_kind": "Digits and handwriting"})
     table = view.block("preset_table").content
-    assert [row["preset"] for row in table] == presets.list_presets()
+    assert [row["preset"] for row in table] == presets.list_pipeline_presets()
     photos = next(r for r in table if r["preset"] == "Natural photos · light")
     assert "HorizontalFlip" in photos["label warnings for this data"]
-    from augment_core.pipeline_io import decode_link
+    from augment_core.pipelines.io import decode_link
 
     assert view.links[-1].page == "pages/pipeline.py"
-    assert decode_link(view.links[-1].query_params["pipeline"]) == presets.create_preset("Digits and handwriting")
+    assert decode_link(view.links[-1].query_params["pipeline"]) == presets.create_pipeline_preset("Digits and handwriting")
 
 
 # --- 7. evaluation ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from augment_core.mixing import cutmix, describe_mix, mix_batch, mixup, one_hot
+from augment_core.pipelines.mixing import cutmix, describe_mix, mix_batch, mixup, one_hot
 
 
 def _batch(lib: str):

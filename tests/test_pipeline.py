@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from augment_core import AugLabError
-from augment_core import pipeline as pl
+from augment_core.pipelines import model as pl
 
 
 def _three() -> pl.Pipeline:

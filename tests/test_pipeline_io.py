@@ -8,10 +8,12 @@ import albumentations as A
 import numpy as np
 import pytest
 
-from augment_core import AugLabError, catalog
-from augment_core import pipeline as pl
-from augment_core.pipeline_io import decode_link, encode_link, export_text, import_text, python_code, to_dict
-from augment_core.presets import create_preset, list_presets
+from augment_core import AugLabError
+
+from augment_core.transforms import catalog
+from augment_core.pipelines import model as pl
+from augment_core.pipelines.io import decode_link, encode_link, export_text, import_text, python_code, to_dict
+from augment_core.pipelines.presets import create_pipeline_preset, list_pipeline_presets
 
 SIZE = (64, 80)
 
@@ -32,7 +34,7 @@ def _random_pipeline(seed: int) -> pl.Pipeline:
 
 
 def _cases() -> list[tuple[str, pl.Pipeline]]:
-    return [(name, create_preset(name, seed=3)) for name in list_presets()] + [(f"random-{s}", _random_pipeline(s)) for s in range(4)]
+    return [(name, create_pipeline_preset(name, seed=3)) for name in list_pipeline_presets()] + [(f"random-{s}", _random_pipeline(s)) for s in range(4)]
 
 
 @pytest.mark.parametrize("data_format", ["json", "yaml"])
@@ -58,18 +60,18 @@ def test_share_link_round_trip(name, pipe):
 
 
 def test_links_are_compact():
-    assert len(encode_link(create_preset("Natural photos · medium"))) < 600
+    assert len(encode_link(create_pipeline_preset("Natural photos · medium"))) < 600
 
 
 def test_seed_is_stored_and_plain_albumentations_files_import():
-    pipe = pl.with_seed(create_preset("Natural photos · light"), 1234)
+    pipe = pl.with_seed(create_pipeline_preset("Natural photos · light"), 1234)
     assert to_dict(pipe)["seed"] == 1234
     plain = A.to_dict(pl.to_compose(pipe))  # what A.save writes: no seed
     assert import_text(json.dumps(plain), "json").seed == 0
 
 
 def test_python_code_builds_the_same_pipeline(rgb_image):
-    pipe = create_preset("Natural photos · medium", seed=5)
+    pipe = create_pipeline_preset("Natural photos · medium", seed=5)
     namespace: dict = {"image": rgb_image}
     exec(python_code(pipe), namespace)  # noqa: S102 - our own generated code; it applies the transform once
     expected = _samples(pl.to_compose(pipe), rgb_image, 7)[1:]

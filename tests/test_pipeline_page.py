@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from augment_core import pipeline as pl
-from augment_core.pipeline_io import encode_link, export_text
-from augment_core.presets import create_preset
+from augment_core.pipelines import model as pl
+from augment_core.pipelines.io import encode_link, export_text
+from augment_core.pipelines.presets import create_pipeline_preset
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PIPELINE = "auglab:pipeline"
@@ -57,7 +57,7 @@ def test_adding_steps_and_grouping_them_into_a_oneof(at):
 def test_loading_a_preset_and_label_warnings(at):
     at.selectbox(key="pipeline:preset").set_value("Natural photos · medium")
     _button(at, "Load preset").click().run()
-    assert at.session_state[PIPELINE] == create_preset("Natural photos · medium")
+    assert at.session_state[PIPELINE] == create_pipeline_preset("Natural photos · medium")
     assert not at.warning
     at.selectbox(key="pipeline:data_kind").set_value("Digits and handwriting").run()
     assert any("HorizontalFlip mirrors characters" in w.value for w in at.warning)
@@ -71,14 +71,14 @@ def test_import_error_keeps_the_pipeline_and_a_good_import_replaces_it(at):
     _button(at, "Import").click().run()
     assert at.session_state[PIPELINE] == before
     assert any("Step 1 (Lambda)" in e.value for e in at.error)
-    wanted = create_preset("Documents and text", seed=9)
+    wanted = create_pipeline_preset("Documents and text", seed=9)
     at.text_area(key="pipeline:import:text").input(export_text(wanted, "yaml"))
     _button(at, "Import").click().run()
     assert at.session_state[PIPELINE] == wanted and not at.error
 
 
 def test_share_link_opens_the_pipeline_and_a_damaged_link_is_reported():
-    wanted = create_preset("Digits and handwriting", seed=5)
+    wanted = create_pipeline_preset("Digits and handwriting", seed=5)
     app = AppTest.from_file(APP, default_timeout=60)
     app.switch_page("pages/pipeline.py")
     app.query_params["pipeline"] = encode_link(wanted)

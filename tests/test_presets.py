@@ -6,44 +6,44 @@ import numpy as np
 import pytest
 
 from augment_core import AugLabError
-from augment_core import pipeline as pl
-from augment_core.presets import create_preset, get_preset, label_warnings, list_data_kinds, list_presets
+from augment_core.pipelines import model as pl
+from augment_core.pipelines.presets import create_pipeline_preset, get_pipeline_preset, label_warnings, list_data_kinds, list_pipeline_presets
 
 
-@pytest.mark.parametrize("name", list_presets())
+@pytest.mark.parametrize("name", list_pipeline_presets())
 def test_every_preset_builds_keeps_size_and_is_seeded(name, rgb_image):
-    preset = get_preset(name)
+    preset = get_pipeline_preset(name)
     assert preset.rationale.strip() and preset.data_kind in list_data_kinds()
-    a, b = pl.to_compose(create_preset(name, seed=1)), pl.to_compose(create_preset(name, seed=1))
+    a, b = pl.to_compose(create_pipeline_preset(name, seed=1)), pl.to_compose(create_pipeline_preset(name, seed=1))
     for _ in range(12):
         out, again = a(image=rgb_image)["image"], b(image=rgb_image)["image"]
         assert out.shape == rgb_image.shape and out.dtype == np.uint8 and np.array_equal(out, again)
 
 
-@pytest.mark.parametrize("name", list_presets())
+@pytest.mark.parametrize("name", list_pipeline_presets())
 def test_no_preset_warns_for_its_own_kind_of_data(name):
-    preset = get_preset(name)
-    assert label_warnings(create_preset(name), preset.data_kind) == []
+    preset = get_pipeline_preset(name)
+    assert label_warnings(create_pipeline_preset(name), preset.data_kind) == []
 
 
 def test_digits_and_text_presets_have_no_flips():
     for name in ("Digits and handwriting", "Documents and text", "Medical / grey-scale"):
-        assert not {"HorizontalFlip", "VerticalFlip", "Transpose", "D4"} & {s.name for s in create_preset(name).active_steps()}
+        assert not {"HorizontalFlip", "VerticalFlip", "Transpose", "D4"} & {s.name for s in create_pipeline_preset(name).active_steps()}
 
 
 def test_randaugment_n_and_m():
-    pipe = create_preset("RandAugment-style", n=3, m=30)
+    pipe = create_pipeline_preset("RandAugment-style", n=3, m=30)
     block = pipe.items[0]
     assert isinstance(block, pl.Group) and block.kind == "SomeOf" and block.n == 3
     rotate = block.steps[0]
     assert rotate.args["rotate"] == (-30.0, 30.0)
-    weaker = create_preset("RandAugment-style", n=3, m=10).items[0].steps[0]
+    weaker = create_pipeline_preset("RandAugment-style", n=3, m=10).items[0].steps[0]
     assert weaker.args["rotate"] == (-10.0, 10.0)
     with pytest.raises(AugLabError):
-        create_preset("RandAugment-style", n=0)
+        create_pipeline_preset("RandAugment-style", n=0)
     with pytest.raises(AugLabError, match="no option"):
-        create_preset("Natural photos · light", n=2)
-    trivial = create_preset("TrivialAugment-style").items[0]
+        create_pipeline_preset("Natural photos · light", n=2)
+    trivial = create_pipeline_preset("TrivialAugment-style").items[0]
     assert trivial.kind == "OneOf" and len(trivial.steps) == len(block.steps)
 
 
@@ -63,4 +63,4 @@ def test_label_warnings_for_flips_rotations_and_hue():
 
 def test_unknown_preset_is_refused():
     with pytest.raises(AugLabError, match="no preset"):
-        create_preset("Ultra")
+        create_pipeline_preset("Ultra")

@@ -6,9 +6,15 @@ import albumentations as A
 import numpy as np
 import pytest
 
-from augment_core import AugLabError, catalog, codegen, samples
-from augment_core.params import parse_text_value, to_kwargs
-from augment_core.preview import describe_params, render_grid
+from augment_core import AugLabError
+
+from augment_core.transforms import catalog
+
+from augment_core.transforms import codegen
+
+from augment_core.transforms import samples
+from augment_core.transforms.params import parse_text_value, to_kwargs
+from augment_core.transforms.preview import describe_params, render_grid
 
 
 def test_grid_is_reproducible_and_prefix_stable(rgb_image):

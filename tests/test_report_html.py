@@ -15,15 +15,15 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from augment_core.demo import before_after, demo_spec, demo_why, is_demo
-from augment_core.experiment import create_preset, load_dataset, run_experiment
-from augment_core.report_html import image_data_uri, report_html
+from augment_core.prove.demo import before_after, demo_spec, demo_why, is_demo
+from augment_core.experiment import create_spec_preset, load_dataset, run_experiment
+from augment_core.prove.report import image_data_uri, report_html
 
 
 @pytest.fixture(scope="module")
 def tiny_result():
     """The demo preset, shrunk for the test only: 2 seeds × 2 epochs on 20 images per class."""
-    spec = create_preset("demo", epochs=2, seeds=2, dataset_options={"per_class": 20, "seed": 1234})
+    spec = create_spec_preset("demo", epochs=2, seeds=2, dataset_options={"per_class": 20, "seed": 1234})
     result = run_experiment(spec)
     assert result.status == "completed"
     return result
@@ -57,8 +57,8 @@ class _Refs(HTMLParser):
 
 
 def test_demo_spec_is_the_engine_preset_unchanged():
-    assert demo_spec() == create_preset("demo")
-    assert is_demo(create_preset("demo")) and not is_demo(create_preset("demo", epochs=1))
+    assert demo_spec() == create_spec_preset("demo")
+    assert is_demo(create_spec_preset("demo")) and not is_demo(create_spec_preset("demo", epochs=1))
     assert "validation" in demo_why()
 
 
@@ -109,7 +109,7 @@ def test_report_is_self_contained_and_has_the_verdict_and_data(tiny_result):
 
 
 def test_report_without_epochs_says_so():
-    spec = create_preset("demo", epochs=1, seeds=1)
+    spec = create_spec_preset("demo", epochs=1, seeds=1)
     from augment_core.experiment import ExperimentResult
 
     text = report_html(ExperimentResult(spec, status="cancelled"), title="Empty")

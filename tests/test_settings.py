@@ -21,9 +21,3 @@ def test_environment_overrides_the_default(monkeypatch, tmp_path):
     assert settings.get_int("AUGLAB_PREVIEW_SIZE") == 256
     monkeypatch.setenv("AUGLAB_DATA_DIR", str(tmp_path / "x"))
     assert settings.data_dir() == tmp_path / "x" and (tmp_path / "x").is_dir()
-
-
-def test_library_never_imports_streamlit():
-    root = Path(settings.__file__).parent
-    offenders = [str(p) for p in root.rglob("*.py") if "import streamlit" in p.read_text() or "from streamlit" in p.read_text()]
-    assert offenders == []

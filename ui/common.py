@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from augment_core import AugLabError
-from augment_core.experiment_setup import pipeline_steps
+from augment_core.prove import pipeline_steps
 from ui.pipeline_state import get_pipeline, pipeline_dict
 
 

@@ -1,7 +1,7 @@
 """The stakeholder demo's views: the before/after strip, the slide-like summary and its exports.
 
 The page (``pages/demo.py``) decides which state it is in; these functions only draw plain
-data that :mod:`augment_core.demo` and the engine produced.
+data that :mod:`augment_core.prove.demo` and the engine produced.
 """
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from augment_core.demo import BeforeAfter, demo_title, demo_why
+from augment_core.prove import BeforeAfter, demo_title, demo_why
 from augment_core.experiment import ExperimentResult
-from augment_core.experiment_setup import enlarge, pipeline_summary
-from augment_core.report_figures import comparison_figure, figure_png, png_export_problem
-from augment_core.report_html import report_html
+from augment_core.prove import enlarge, pipeline_summary
+from augment_core.prove import comparison_figure, figure_png, png_export_problem
+from augment_core.prove import report_html
 from ui.results_view import verdict_box
 
 TILE = 88  # pixels per image in the strip

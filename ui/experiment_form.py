@@ -19,13 +19,12 @@ import streamlit as st
 from augment_core import AugLabError
 from augment_core.experiment import (STRATEGIES, ExperimentSpec, get_backbone_info, get_dataset_info, list_backbones,
                                      list_datasets)
-from augment_core.experiment_setup import (ENGINE_PIPELINES, PreparedData, class_samples, default_spec, enlarge,
-                                           pipeline_steps, prepare_builtin, prepare_classes, prepare_zip)
-from augment_core.experiment.augmentation import build_compose
-from augment_core.experiment_links import ALPHA_RANGE, SEEDS_RANGE, parse_experiment_link, link_signature
-from augment_core.pipeline_io import to_dict
-from augment_core.presets import create_preset, get_preset, list_presets
-from augment_core.preview import render_grid
+from augment_core.prove import (ENGINE_PIPELINES, PreparedData, class_samples, default_spec, enlarge, pipeline_steps, prepare_builtin, prepare_classes, prepare_zip)
+from augment_core.experiment import build_compose
+from augment_core.prove import ALPHA_RANGE, SEEDS_RANGE, parse_experiment_link, link_signature
+from augment_core.pipelines import to_dict
+from augment_core.pipelines import create_pipeline_preset, get_pipeline_preset, list_pipeline_presets
+from augment_core.transforms import render_grid
 from ui.common import show_error
 from ui.pipeline_state import get_pipeline, pipeline_dict
 
@@ -175,14 +174,14 @@ def augmentation_section(prepared: PreparedData | None) -> tuple[dict[str, Any] 
                       help="The plain arm never sees augmentation; everything else is identical between the arms.")
     pipeline: dict[str, Any] | None
     if origin.startswith("A preset"):
-        names = [*ENGINE_PIPELINES, *list_presets()]
+        names = [*ENGINE_PIPELINES, *list_pipeline_presets()]
         name = st.selectbox("Preset", names, key=f"{K}:preset",
                             help="The demo pipeline matches the variation of the shapes data set; the others are the editor's presets.")
         if name in ENGINE_PIPELINES:
             pipeline = ENGINE_PIPELINES[name]
         else:
-            st.caption(get_preset(name).rationale)
-            document = to_dict(create_preset(name))
+            st.caption(get_pipeline_preset(name).rationale)
+            document = to_dict(create_pipeline_preset(name))
             pipeline = {"__version__": document["__version__"], "transform": document["transform"]}
     elif origin.startswith("The pipeline"):
         pipeline = pipeline_dict()

@@ -6,8 +6,8 @@ import numpy as np
 import streamlit as st
 
 from augment_core import AugLabError
-from augment_core.images import LoadedImage, PreviewCache, downscale
-from augment_core.samples import SAMPLES, list_samples, load_sample
+from augment_core.transforms import LoadedImage, PreviewCache, downscale
+from augment_core.transforms import SAMPLES, list_samples, load_sample
 from augment_core.settings import get_int
 
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]

@@ -1,6 +1,6 @@
 """Following a training job from a page: the owner token in the URL and the polling fragment.
 
-The token (``?lab=…``) identifies this user's page to :class:`augment_core.jobs.JobManager`; it
+The token (``?lab=…``) identifies this user's page to :class:`augment_core.prove.jobs.JobManager`; it
 is kept in the URL so a reloaded page finds its running job again, and in session state so it
 survives moving between pages. The fragment polls the job every second (each poll is the job's
 heartbeat) and reruns the whole page once the job has finished.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from augment_core import AugLabError
-from augment_core.jobs import JobManager, JobSnapshot, format_duration, new_owner_token
+from augment_core.prove import JobManager, JobSnapshot, format_duration, new_owner_token
 from ui.results_view import curve_controls, curves_panel
 
 _TOKEN = "auglab:owner"

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 from augment_core.lessons import Block, Control, LessonView, Link
 
@@ -72,17 +71,11 @@ def draw_view(view: LessonView, key: str) -> None:
 
 
 def draw_links(links: list[Link]) -> None:
-    """A button per link; a page that is not built yet gets a short "coming soon" note instead."""
+    """A button per link, each opening its page preconfigured."""
     if not links:
         return
     columns = st.columns(len(links))
     for column, link in zip(columns, links):
         with column:
-            if link.available():
-                try:
-                    st.page_link(link.page, label=link.label, icon=link.icon, query_params=link.query_params,
-                             help="Opens that page already set up as this lesson describes.")
-                    continue
-                except StreamlitAPIException:  # the file exists but the page is not in the navigation yet
-                    pass
-            st.caption(f"{link.label}: coming soon (the {link.page.removeprefix('pages/').removesuffix('.py')} page is being built).")
+            st.page_link(link.page, label=link.label, icon=link.icon, query_params=link.query_params,
+                         help="Opens that page already set up as this lesson describes.")

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from augment_core import AugLabError, catalog, pipeline as pl
-from augment_core.params import to_kwargs
-from augment_core.presets import DATA_KINDS, LabelWarning, create_preset, get_preset, list_data_kinds, list_presets
+from augment_core import AugLabError
+
+from augment_core.transforms import catalog
+
+from augment_core.pipelines import model as pl
+from augment_core.transforms import to_kwargs
+from augment_core.pipelines import (DATA_KINDS, LabelWarning, create_pipeline_preset, get_pipeline_preset, list_data_kinds, list_pipeline_presets)
 from ui.common import show_error
 from ui.pipeline_state import edit_pipeline, get_data_kind, get_pipeline, set_data_kind, set_pipeline, widget_generation
 from ui.widgets import param_widgets, set_widget_values, transform_filter
@@ -28,8 +32,8 @@ def _key(item_key: int, what: str) -> str:
 def preset_loader() -> None:
     """Preset picker with its rationale, options (RandAugment's N and M) and a load button."""
     left, right = st.columns([2, 1], vertical_alignment="bottom")
-    name = left.selectbox("Preset", list_presets(), key="pipeline:preset", help="A starting point; every step can be changed after loading.")
-    preset = get_preset(name)
+    name = left.selectbox("Preset", list_pipeline_presets(), key="pipeline:preset", help="A starting point; every step can be changed after loading.")
+    preset = get_pipeline_preset(name)
     options = {}
     if preset.options:
         for column, (option, (low, high, default)) in zip(st.columns(len(preset.options)), preset.options.items()):
@@ -44,10 +48,10 @@ def preset_loader() -> None:
 def _load_preset() -> None:
     name = st.session_state["pipeline:preset"]
     options = {option: int(st.session_state.get(f"pipeline:preset:{name}:{option}", default))
-               for option, (_, _, default) in get_preset(name).options.items()}
-    error = edit_pipeline(lambda current: create_preset(name, seed=current.seed, **options))
+               for option, (_, _, default) in get_pipeline_preset(name).options.items()}
+    error = edit_pipeline(lambda current: create_pipeline_preset(name, seed=current.seed, **options))
     if error is None:
-        set_data_kind(get_preset(name).data_kind)
+        set_data_kind(get_pipeline_preset(name).data_kind)
         st.session_state["pipeline:data_kind"] = get_data_kind()
 
 

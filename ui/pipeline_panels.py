@@ -7,15 +7,13 @@ from dataclasses import replace
 import streamlit as st
 
 from augment_core import AugLabError
-from augment_core.annotations import (
-    Annotations, draw_annotations, list_annotated_samples, load_annotated_sample, load_mask, parse_coco, parse_yolo, render_annotated, scale_annotations,
-)
-from augment_core.images import load_image
-from augment_core.mix_preview import METHODS, mix_preview
-from augment_core.pipeline import geometry_report, to_compose, with_seed
-from augment_core.pipeline_io import decode_link, encode_link, export_text, import_text, python_code
-from augment_core.preview import render_grid
-from augment_core.samples import list_samples
+from augment_core.pipelines import (Annotations, draw_annotations, list_annotated_samples, load_annotated_sample, load_mask, parse_coco, parse_yolo, render_annotated, scale_annotations)
+from augment_core.transforms import load_image
+from augment_core.pipelines import METHODS, mix_preview
+from augment_core.pipelines import geometry_report, to_compose, with_seed
+from augment_core.pipelines import decode_link, encode_link, export_text, import_text, python_code
+from augment_core.transforms import render_grid
+from augment_core.transforms import list_samples
 from augment_core.settings import get_int
 from ui.common import show_error
 from ui.images import UPLOAD_TYPES, sample_preview

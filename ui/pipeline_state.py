@@ -9,7 +9,7 @@ these functions:
   resets the editor's widgets so they show the new steps; pass ``False`` for edits that came
   from those widgets themselves.
 * ``edit_pipeline(edit, *args, **kwargs) -> AugLabError | None``: apply one of the pure edit
-  functions of :mod:`augment_core.pipeline` (``add_step``, ``remove``, ``move``, ``update``,
+  functions of :mod:`augment_core.pipelines.model` (``add_step``, ``remove``, ``move``, ``update``,
   ``group``, ``ungroup``) to the current pipeline; on an ``AugLabError`` the pipeline is left
   unchanged and the error is returned (and kept for :func:`pop_error`), so it can be used as a
   widget callback.
@@ -34,9 +34,9 @@ import albumentations as A
 import streamlit as st
 
 from augment_core import AugLabError
-from augment_core.pipeline import Pipeline, to_compose
-from augment_core.pipeline_io import to_dict
-from augment_core.presets import list_data_kinds
+from augment_core.pipelines import Pipeline, to_compose
+from augment_core.pipelines import to_dict
+from augment_core.pipelines import list_data_kinds
 
 _PIPELINE = "auglab:pipeline"
 _GENERATION = "auglab:pipeline_generation"

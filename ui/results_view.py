@@ -21,10 +21,9 @@ import streamlit as st
 
 from augment_core import AugLabError
 from augment_core.experiment import ExperimentResult, ImageDataset, RunStore
-from augment_core.experiment_setup import enlarge, pipeline_summary
-from augment_core.report_figures import (ARM_TITLES, comparison_figure, confusion_figure, curves_figure, figure_html,
-                                         figure_png, per_class_figure, png_export_problem)
-from augment_core.run_history import misclassified, run_dataset
+from augment_core.prove import enlarge, pipeline_summary
+from augment_core.prove import (ARM_TITLES, comparison_figure, confusion_figure, curves_figure, figure_html, figure_png, per_class_figure, png_export_problem)
+from augment_core.prove import misclassified, run_dataset
 from ui.common import show_error
 
 _VERDICT_STYLE = {"helped": ("success", ":material/trending_up:"), "hurt": ("error", ":material/trending_down:"),

@@ -1,4 +1,4 @@
-"""Widgets generated from :class:`augment_core.params.ParamSpec`."""
+"""Widgets generated from :class:`augment_core.transforms.params.ParamSpec`."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 import streamlit as st
 
-from augment_core import catalog
-from augment_core.params import ParamSpec, parse_text_value
+from augment_core.transforms import catalog
+from augment_core.transforms import ParamSpec, parse_text_value
 
 
 def _hex(rgb: tuple[int, int, int]) -> str:

@@ -3,10 +3,10 @@
 Public API (what pages and the CLI call)::
 
     from augment_core.experiment import (
-        ExperimentSpec, create_preset, list_presets, run_experiment, RunStore,
+        ExperimentSpec, create_spec_preset, list_spec_presets, run_experiment, RunStore,
         list_datasets, create_dataset, list_backbones, get_backbone_info, load_zip, load_mapping)
 
-    spec = create_preset("demo")
+    spec = create_spec_preset("demo")
     result = run_experiment(spec, on_epoch=..., on_batch=..., cancel=threading.Event(), store=RunStore())
     result.status, result.comparison["sentence"], result.analysis["curves"]["val_acc"]
 
@@ -16,20 +16,17 @@ Modules: ``spec`` (the run description), ``datasets``/``synthetic``/``userdata``
 ``presets`` and ``cli``.
 """
 
-import augment_core  # noqa: F401  (sets NO_ALBUMENTATIONS_UPDATE before albumentations loads)
-from augment_core.experiment.backbones import create_backbone, get_backbone_info, list_backbones
-from augment_core.experiment.datasets import ImageDataset, create_dataset, get_dataset_info, list_datasets
-from augment_core.experiment.presets import DEMO_PIPELINE, create_preset, get_preset_info, list_presets
-from augment_core.experiment.results import BatchProgress, EpochRecord, ExperimentResult, FinalEvaluation
-from augment_core.experiment.runner import load_dataset, run_experiment
-from augment_core.experiment.spec import STRATEGIES, ExperimentSpec
-from augment_core.experiment.stats import Comparison, paired_comparison
-from augment_core.experiment.store import RunStore
-from augment_core.experiment.userdata import ValidationReport, load_mapping, load_zip
+from augment_core.faces import lazy_face
 
-__all__ = [
-    "DEMO_PIPELINE", "STRATEGIES", "BatchProgress", "Comparison", "EpochRecord", "ExperimentResult", "ExperimentSpec",
-    "FinalEvaluation", "ImageDataset", "RunStore", "ValidationReport", "create_backbone", "create_dataset",
-    "create_preset", "get_backbone_info", "get_dataset_info", "get_preset_info", "list_backbones", "list_datasets",
-    "list_presets", "load_dataset", "load_mapping", "load_zip", "paired_comparison", "run_experiment",
-]
+__getattr__, __dir__, __all__ = lazy_face(__name__, {
+    "augmentation": ["build_compose"],
+    "backbones": ["create_backbone", "get_backbone_info", "list_backbones"],
+    "datasets": ["ImageDataset", "create_dataset", "get_dataset_info", "list_datasets"],
+    "presets": ["DEMO_PIPELINE", "create_spec_preset", "get_spec_preset_info", "list_spec_presets"],
+    "results": ["BatchProgress", "EpochRecord", "ExperimentResult", "FinalEvaluation"],
+    "runner": ["load_dataset", "run_experiment"],
+    "spec": ["STRATEGIES", "ExperimentSpec"],
+    "stats": ["Comparison", "paired_comparison"],
+    "store": ["RunStore"],
+    "userdata": ["ValidationReport", "load_mapping", "load_zip"],
+})

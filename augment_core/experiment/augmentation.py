@@ -23,8 +23,8 @@ def build_compose(pipeline: dict[str, Any]) -> A.Compose:
     """Build an albumentations ``Compose`` from its ``to_dict`` form, through the pipeline editor's
     safe importer: only catalog transforms inside ``Compose``/``OneOf``/``SomeOf`` are built, with
     ``strict=True``, and every problem is an :class:`AugLabError` naming the step."""
-    from augment_core.pipeline import to_compose
-    from augment_core.pipeline_io import from_dict
+    from augment_core.pipelines.model import to_compose
+    from augment_core.pipelines.io import from_dict
 
     try:
         return to_compose(from_dict(pipeline))

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from augment_core.errors import AugLabError
-from augment_core.experiment.presets import create_preset, list_presets
+from augment_core.experiment.presets import create_spec_preset, list_spec_presets
 from augment_core.experiment.results import EpochRecord, ExperimentResult
 from augment_core.experiment.runner import run_experiment
 from augment_core.experiment.spec import ExperimentSpec
@@ -54,11 +54,11 @@ def format_summary(result: ExperimentResult) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     if args.preset:
-        spec = create_preset(args.preset)
+        spec = create_spec_preset(args.preset)
     elif args.spec:
         spec = ExperimentSpec.from_json(Path(args.spec).read_text())
     else:
-        raise AugLabError("Give a spec file or --preset NAME.", hint=f"Presets: {', '.join(list_presets())}.")
+        raise AugLabError("Give a spec file or --preset NAME.", hint=f"Presets: {', '.join(list_spec_presets())}.")
     if args.seeds:
         spec = replace(spec, seeds=args.seeds)
     if args.epochs:
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a spec (JSON file) or a preset and store it")
     run.add_argument("spec", nargs="?", help="path to a spec JSON file")
-    run.add_argument("--preset", choices=list_presets(), help="run a built-in preset instead")
+    run.add_argument("--preset", choices=list_spec_presets(), help="run a built-in preset instead")
     run.add_argument("--seeds", type=int, help="override the number of seeds")
     run.add_argument("--epochs", type=int, help="override the number of epochs")
     run.add_argument("--no-store", action="store_true", help="do not save the run")

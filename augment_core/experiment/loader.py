@@ -21,7 +21,7 @@ import torch
 
 from augment_core.errors import AugLabError
 from augment_core.experiment.augmentation import ImageTransform, augment_worker
-from augment_core.mixing import mix_batch
+from augment_core.pipelines.mixing import mix_batch
 
 
 @dataclass(frozen=True)

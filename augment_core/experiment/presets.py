@@ -91,12 +91,12 @@ PRESETS: dict[str, PresetInfo] = {
 }
 
 
-def list_presets() -> list[str]:
+def list_spec_presets() -> list[str]:
     """Names of the built-in experiments, the demo first."""
     return list(PRESETS)
 
 
-def get_preset_info(name: str) -> PresetInfo:
+def get_spec_preset_info(name: str) -> PresetInfo:
     """Return the registry entry for ``name`` or raise :class:`AugLabError`."""
     try:
         return PRESETS[name]
@@ -104,7 +104,7 @@ def get_preset_info(name: str) -> PresetInfo:
         raise AugLabError(f"Unknown preset “{name}”.", hint=f"Choose one of: {', '.join(PRESETS)}.", field="preset") from None
 
 
-def create_preset(name: str, **overrides: Any) -> ExperimentSpec:
+def create_spec_preset(name: str, **overrides: Any) -> ExperimentSpec:
     """Build preset ``name``'s spec, with any field overridden (e.g. ``seeds=5``)."""
-    spec = get_preset_info(name).make()
+    spec = get_spec_preset_info(name).make()
     return replace(spec, **overrides) if overrides else spec

@@ -123,7 +123,7 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
         The :class:`ExperimentResult` (also stored, with ``run_id`` set, when ``store`` is given).
 
     Example:
-        >>> result = run_experiment(create_preset("demo"))
+        >>> result = run_experiment(create_spec_preset("demo"))
         >>> result.comparison["sentence"]
     """
     configure_threads()

@@ -1,7 +1,7 @@
 """User data sets: a zip of class folders, or a mapping class -> uploaded files.
 
 Both paths decode every file with the playground's safe loader
-(:func:`augment_core.images.load_image`), resize to the run's square image size (shorter side
+(:func:`augment_core.transforms.images.load_image`), resize to the run's square image size (shorter side
 to ``size``, then a centre crop), drop exact duplicates (by SHA-256 of the file's bytes, so the
 same picture can never sit in both training and validation) and return an
 :class:`~augment_core.experiment.datasets.ImageDataset` plus a :class:`ValidationReport`.
@@ -26,7 +26,7 @@ from PIL import Image
 
 from augment_core.errors import AugLabError
 from augment_core.experiment.datasets import ImageDataset
-from augment_core.images import load_image
+from augment_core.transforms.images import load_image
 from augment_core.settings import get_int
 
 SMALL_CLASS = 5  # classes with fewer images than this are flagged in the report

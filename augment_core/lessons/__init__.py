@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from augment_core.errors import AugLabError
-from augment_core.images import downscale
+from augment_core.transforms.images import downscale
 from augment_core.lessons import choosing, colour, evaluation, finetuning, geometry, mixed_labels, noise
 from augment_core.lessons.base import Block, Control, Lesson, LessonView, Link
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +19,6 @@ PIPELINE = "pages/pipeline.py"
 EXPERIMENT = "pages/experiment.py"
 # Lessons link into pages other people are still building; a link is only drawn when the file exists.
 # Links into the experiment page name ExperimentSpec fields (backbone, strategy, seeds, mixup_alpha...).
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -57,10 +55,6 @@ class Link:
     label: str  # button text
     query_params: dict[str, str] = field(default_factory=dict)  # read by the target page
     icon: str = ":material/open_in_new:"
-
-    def available(self, root: Path = REPO_ROOT) -> bool:
-        """True when the target page exists in this checkout."""
-        return (root / self.page).is_file()
 
 
 @dataclass(frozen=True)

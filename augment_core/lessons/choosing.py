@@ -3,7 +3,7 @@
 Two built-in examples: handwritten digits (scikit-image's neighbour, scikit-learn, ships 1,797
 of them at 8x8), read by a small linear classifier fitted here in closed form, so the lesson can
 show a 6 turning into a 9 as it rotates; and a drawn fruit whose hue is its ripeness. The presets
-per kind of data and their label warnings come from :mod:`augment_core.presets`.
+per kind of data and their label warnings come from :mod:`augment_core.pipelines.presets`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from augment_core import presets
-from augment_core.pipeline_io import encode_link
+from augment_core.pipelines import presets
+from augment_core.pipelines.io import encode_link
 from augment_core.lessons.base import PIPELINE, PLAYGROUND, Block, Control, Lesson, LessonView, Link
 from augment_core.lessons.colour import shift_hue_saturation
 from augment_core.lessons.figures import AFTER, GOOD, curve_figure
@@ -117,9 +117,9 @@ def build(images: list[np.ndarray], *, digit: int, angle: float, hue: float, dat
     fruit_fig = curve_figure(hues, {"P(reads as ripe)": ripe_curve}, "Hue is ripeness here",
                              colours=(AFTER,), marker=(hue, ripeness(mean_hue(shifted))), x_title="hue shift (degrees)",
                              y_title="probability")
-    kind_presets = [presets.get_preset(n) for n in presets.list_presets() if presets.get_preset(n).data_kind == data_kind]
-    warnings = {n: presets.label_warnings(presets.create_preset(n), data_kind) for n in presets.list_presets()}
-    table = [{"preset": n, "made for": presets.get_preset(n).data_kind,
+    kind_presets = [presets.get_pipeline_preset(n) for n in presets.list_pipeline_presets() if presets.get_pipeline_preset(n).data_kind == data_kind]
+    warnings = {n: presets.label_warnings(presets.create_pipeline_preset(n), data_kind) for n in presets.list_pipeline_presets()}
+    table = [{"preset": n, "made for": presets.get_pipeline_preset(n).data_kind,
               "label warnings for this data": "; ".join(w.message for w in ws) or "none"} for n, ws in warnings.items()]
     rows = [
         [Block("image", digit_picture(im), caption=f"{name}: reads as {int(np.argmax(p))} ({p.max():.0%})", key=f"digit_{i}")
@@ -137,7 +137,7 @@ def build(images: list[np.ndarray], *, digit: int, angle: float, hue: float, dat
                               "preset and remove any step warned about below."), key="preset_note")],
         [Block("table", table, caption=f"Every preset checked against {data_kind.lower()}", key="preset_table")],
     ]
-    recommended = kind_presets[0].name if kind_presets else presets.list_presets()[0]
+    recommended = kind_presets[0].name if kind_presets else presets.list_pipeline_presets()[0]
     links = [
         Link(PLAYGROUND, "See flips on the text card in the playground", {"transform": "HorizontalFlip", "samples": "Text card"},
              ":material/flip:"),
@@ -146,7 +146,7 @@ def build(images: list[np.ndarray], *, digit: int, angle: float, hue: float, dat
               "sat_shift_limit": "0,0", "val_shift_limit": "0,0", **({"samples": ",".join(samples)} if samples else {})},
              ":material/palette:"),
         Link(PIPELINE, f"Open the preset “{recommended}” in the pipeline editor",
-             {"pipeline": encode_link(presets.create_preset(recommended))}, ":material/account_tree:"),
+             {"pipeline": encode_link(presets.create_pipeline_preset(recommended))}, ":material/account_tree:"),
     ]
     return LessonView(rows, links)
 

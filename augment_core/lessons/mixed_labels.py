@@ -1,6 +1,6 @@
 """Lesson 5: MixUp and CutMix blend two pictures *and* their labels.
 
-The mixing itself is :mod:`augment_core.mixing`, the code the experiment engine trains with;
+The mixing itself is :mod:`augment_core.pipelines.mixing`, the code the experiment engine trains with;
 this lesson runs it on a batch of the two chosen pictures and shows the soft labels it returns.
 
 With a batch of two, the random partner permutation can pair a picture with itself (then
@@ -21,7 +21,7 @@ from augment_core.lessons.base import EXPERIMENT, Block, Control, Lesson, Lesson
 from augment_core.lessons.figures import ACCENT, AFTER, BEFORE, GOOD, curve_figure, finish
 
 if TYPE_CHECKING:  # torch loads only when the lesson is opened
-    from augment_core.mixing import MixResult
+    from augment_core.pipelines.mixing import MixResult
 
 SIDE = 192  # both pictures are cropped square and resized to this side so they can be mixed
 
@@ -33,7 +33,7 @@ def prepare_pair(first: np.ndarray, second: np.ndarray, side: int = SIDE) -> np.
 
 def mix_pair(batch: np.ndarray, kind: str, alpha: float, seed: int) -> MixResult:
     """MixUp or CutMix (``kind``) of picture 0 with picture 1, labels 0 and 1; returns the engine's ``MixResult``."""
-    from augment_core import mixing
+    from augment_core.pipelines import mixing
 
     fn = mixing.mixup if kind == "mixup" else mixing.cutmix
     labels = np.array([0, 1])
@@ -81,7 +81,7 @@ def target_figure(lam: float) -> go.Figure:
 
 def build(images: list[np.ndarray], *, alpha: float, seed: int, samples: tuple[str, ...] = ()) -> LessonView:
     """The mixing lesson for two pictures and one set of slider values."""
-    from augment_core import mixing
+    from augment_core.pipelines import mixing
 
     batch = prepare_pair(images[0], images[1])
     names = tuple((list(samples) + ["your picture 1", "your picture 2"])[:2])

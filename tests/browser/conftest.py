@@ -141,3 +141,10 @@ def wait_for_app(page, idle_ms: int = 400) -> None:
         polling=100,
     )
     page.evaluate("() => { window.__auglabIdleSince = undefined; }")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in tests/browser/ carries the ``browser`` marker."""
+    for item in items:
+        if "tests/browser/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.browser)

@@ -11,10 +11,10 @@ import numpy as np
 from PIL import Image
 from playwright.sync_api import expect
 
-from augment_core import catalog
-from augment_core.annotations import draw_annotations, load_annotated_sample
-from augment_core.pipeline import Group
-from augment_core.pipeline_io import import_text
+from augment_core.transforms import catalog
+from augment_core.pipelines.annotations import draw_annotations, load_annotated_sample
+from augment_core.pipelines.model import Group
+from augment_core.pipelines.io import import_text
 from tests.browser.conftest import wait_for_app
 
 STEPS = ("Rotate", "GaussNoise", "GaussianBlur", "RandomBrightnessContrast")

@@ -7,7 +7,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from augment_core.samples import load_sample
+from augment_core.transforms.samples import load_sample
 from tests.browser.conftest import wait_for_app
 
 

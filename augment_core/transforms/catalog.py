@@ -23,7 +23,7 @@ import albumentations as A
 from albumentations.core.transforms_interface import BasicTransform
 
 from augment_core.errors import AugLabError
-from augment_core.params import ParamSpec, derive_params, to_kwargs
+from augment_core.transforms.params import ParamSpec, derive_params, to_kwargs
 
 GEOMETRIC = "Geometric"
 COLOUR = "Colour and tone"

@@ -24,10 +24,10 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from augment_core.demo import BeforeAfter
+from augment_core.prove.demo import BeforeAfter
 from augment_core.experiment import ExperimentResult
-from augment_core.experiment_setup import enlarge, pipeline_summary
-from augment_core.report_figures import comparison_figure, curves_figure
+from augment_core.prove.setup import enlarge, pipeline_summary
+from augment_core.prove.report_figures import comparison_figure, curves_figure
 
 _VERDICT_COLOURS = {"helped": "#1b7f3b", "hurt": "#b3261e", "no clear difference": "#3b5b8c", "not enough runs": "#8a6d00"}
 _CSS = """

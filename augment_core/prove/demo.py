@@ -1,7 +1,7 @@
 """The one-click stakeholder demo: the engine's demo preset, its images before and after, its story.
 
 Nothing here is tuned for the demo: the spec is the engine's ``demo`` preset exactly as
-:func:`augment_core.experiment.create_preset` builds it (read at call time, so any retuning of
+:func:`augment_core.experiment.create_spec_preset` builds it (read at call time, so any retuning of
 the preset is what the demo shows), and the curves are the engine's real, unsmoothed result.
 On two CPU cores the preset finishes in under a minute (38 s measured while another benchmark
 shared the cores; 75 s with a whole test suite running beside it), so nothing is shortened.
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from augment_core.errors import AugLabError
-from augment_core.experiment import ExperimentSpec, ImageDataset, create_preset, get_preset_info
+from augment_core.experiment import ExperimentSpec, ImageDataset, create_spec_preset, get_spec_preset_info
 from augment_core.experiment.augmentation import create_train_transform
 
 DEMO_PRESET = "demo"  # the engine preset the demo runs, unchanged
@@ -28,17 +28,17 @@ DEMO_PRESET = "demo"  # the engine preset the demo runs, unchanged
 
 def demo_spec() -> ExperimentSpec:
     """The engine's demo preset, as the engine defines it right now."""
-    return create_preset(DEMO_PRESET)
+    return create_spec_preset(DEMO_PRESET)
 
 
 def demo_title() -> str:
     """The preset's title, for headings ("Demo: augmentation helps (shapes, 5 images per class)")."""
-    return get_preset_info(DEMO_PRESET).title
+    return get_spec_preset_info(DEMO_PRESET).title
 
 
 def demo_why() -> str:
     """The preset's plain-words reason why augmentation should help here."""
-    return get_preset_info(DEMO_PRESET).why
+    return get_spec_preset_info(DEMO_PRESET).why
 
 
 def is_demo(spec: ExperimentSpec) -> bool:

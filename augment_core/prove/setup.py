@@ -24,7 +24,7 @@ import numpy as np
 
 from augment_core.errors import AugLabError
 from augment_core.experiment import (DEMO_PIPELINE, ExperimentSpec, ImageDataset, ValidationReport, create_dataset,
-                                     create_preset, get_dataset_info, load_zip, run_experiment)
+                                     create_spec_preset, get_dataset_info, load_zip, run_experiment)
 from augment_core.experiment.augmentation import create_train_transform
 from augment_core.experiment.loader import AugmentedBatches, Normaliser, batch_plan
 from augment_core.experiment.runner import replicate_splits
@@ -53,7 +53,7 @@ def default_spec(source: str, *, classes: int = 2, images: int = 0) -> Experimen
     for about four steps, so a tiny set still gets a useful number of updates.
     """
     if source in _DEFAULT_PRESET:
-        return replace(create_preset(_DEFAULT_PRESET[source]), name=f"{source} experiment", pipeline=None)
+        return replace(create_spec_preset(_DEFAULT_PRESET[source]), name=f"{source} experiment", pipeline=None)
     train = max(2, int(images * (1 - 0.3)))
     repeats = max(1, min(8, math.ceil(4 * 16 / train)))
     return ExperimentSpec(name=f"{source} experiment", dataset=source, image_size=64, batch_size=16, epochs=15,

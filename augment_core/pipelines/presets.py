@@ -1,7 +1,7 @@
 """Preset pipelines, each with a one-line rationale, and label-safety warnings per kind of data.
 
-Presets are a registry (:func:`list_presets`, :func:`get_preset`, :func:`create_preset`) of
-functions returning a :class:`~augment_core.pipeline.Pipeline` built only from catalog
+Presets are a registry (:func:`list_pipeline_presets`, :func:`get_pipeline_preset`, :func:`create_pipeline_preset`) of
+functions returning a :class:`~augment_core.pipelines.model.Pipeline` built only from catalog
 transforms, so a preset loads into the editor like any imported pipeline. No preset changes the
 image size: the experiment engine trains on fixed-size images.
 
@@ -12,8 +12,8 @@ because one albumentations step cannot pick a random sign. TrivialAugment-style 
 Hutter 2021) applies one operation from the same list at a random magnitude up to the maximum.
 
 Example:
-    >>> pipe = create_preset("RandAugment-style", n=2, m=9)
-    >>> [w.message for w in label_warnings(create_preset("Natural photos · medium"), "Digits and handwriting")]
+    >>> pipe = create_pipeline_preset("RandAugment-style", n=2, m=9)
+    >>> [w.message for w in label_warnings(create_pipeline_preset("Natural photos · medium"), "Digits and handwriting")]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from augment_core.errors import AugLabError
-from augment_core.pipeline import DEFAULT_SEED, Group, Item, Pipeline, Step, normalise, renumber
+from augment_core.pipelines.model import DEFAULT_SEED, Group, Item, Pipeline, Step, normalise, renumber
 
 _CONSTANT = {"border_mode": 0, "fill": 0}  # geometric steps fill the uncovered corners with black
 
@@ -186,12 +186,12 @@ _PRESETS: dict[str, Preset] = {p.name: p for p in (
 )}
 
 
-def list_presets() -> list[str]:
+def list_pipeline_presets() -> list[str]:
     """Names of the presets, in the order the picker shows them."""
     return list(_PRESETS)
 
 
-def get_preset(name: str) -> Preset:
+def get_pipeline_preset(name: str) -> Preset:
     """The preset ``name``; :class:`AugLabError` if there is none."""
     try:
         return _PRESETS[name]
@@ -199,9 +199,9 @@ def get_preset(name: str) -> Preset:
         raise AugLabError(f"There is no preset called “{name}”.", hint=f"Choose one of: {', '.join(_PRESETS)}.", field=name) from None
 
 
-def create_preset(name: str, *, seed: int = DEFAULT_SEED, **options: int) -> Pipeline:
+def create_pipeline_preset(name: str, *, seed: int = DEFAULT_SEED, **options: int) -> Pipeline:
     """Build preset ``name`` (with options such as ``n`` and ``m`` for RandAugment-style)."""
-    preset = get_preset(name)
+    preset = get_pipeline_preset(name)
     unknown = set(options) - set(preset.options)
     if unknown:
         raise AugLabError(f"The preset “{name}” has no option {', '.join(sorted(unknown))}.", field=name)

@@ -15,7 +15,7 @@ Rules it enforces:
 
 Example:
     >>> manager = default_manager()
-    >>> job_id = manager.start("owner-token", create_preset("demo", epochs=3, seeds=2))
+    >>> job_id = manager.start("owner-token", create_spec_preset("demo", epochs=3, seeds=2))
     >>> manager.snapshot(job_id).fraction
     0.42
 """

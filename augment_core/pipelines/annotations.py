@@ -23,8 +23,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from augment_core.errors import AugLabError
-from augment_core.pipeline import Pipeline, to_transforms
-from augment_core.preview import PreviewGrid, Tile, caption_for, encode_jpeg
+from augment_core.pipelines.model import Pipeline, to_transforms
+from augment_core.transforms.preview import PreviewGrid, Tile, caption_for, encode_jpeg
 from augment_core.settings import get_int
 
 PALETTE = ((230, 60, 40), (40, 110, 230), (250, 190, 20), (40, 180, 90), (170, 60, 200), (20, 190, 200), (240, 120, 30), (120, 120, 120))
@@ -272,7 +272,7 @@ def render_annotated(pipeline: Pipeline, image: np.ndarray, annotations: Annotat
     """Apply the pipeline ``n`` times to the image and its annotations; draw them on each tile.
 
     Tile ``i`` is the ``i``-th draw of a ``Compose`` seeded with ``seed``, as in
-    :func:`augment_core.preview.render_grid`.
+    :func:`augment_core.transforms.preview.render_grid`.
 
     Raises:
         AugLabError: naming the steps when albumentations fails on these annotations.

@@ -3,7 +3,7 @@
 A :class:`Pipeline` is plain, frozen data (transform names, constructor arguments,
 probabilities, on/off switches, a seed), so it can live in a session, travel in a link and be
 compared in tests. Editing functions return a new pipeline; nothing is changed in place.
-Only transforms registered in :mod:`augment_core.catalog` are ever built, each through
+Only transforms registered in :mod:`augment_core.transforms.catalog` are ever built, each through
 :func:`catalog.build` (``strict=True``, errors in plain words).
 
 Example:
@@ -23,9 +23,9 @@ from typing import Any, Literal
 import augment_core  # noqa: F401  (sets NO_ALBUMENTATIONS_UPDATE before albumentations loads)
 import albumentations as A
 
-from augment_core import catalog
+from augment_core.transforms import catalog
 from augment_core.errors import AugLabError
-from augment_core.params import ParamSpec, to_kwargs
+from augment_core.transforms.params import ParamSpec, to_kwargs
 
 GroupKind = Literal["OneOf", "SomeOf"]
 GROUP_KINDS: tuple[GroupKind, ...] = ("OneOf", "SomeOf")

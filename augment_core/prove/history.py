@@ -20,7 +20,7 @@ from augment_core.errors import AugLabError
 from augment_core.experiment import ExperimentResult, ExperimentSpec, ImageDataset, RunStore, get_backbone_info
 from augment_core.experiment.datasets import DATASETS
 from augment_core.experiment.runner import load_dataset
-from augment_core.experiment_setup import pipeline_summary
+from augment_core.prove.setup import pipeline_summary
 
 STATUS_ICONS = {"completed": "✅", "running": "⏳", "cancelled": "⏹️", "failed": "❌", "interrupted": "⚠️"}
 
@@ -80,7 +80,7 @@ def run_rows(store: RunStore, *, active_run_ids: Iterable[int] = ()) -> list[Run
 
 
 def overlay_runs(store: RunStore, run_ids: Iterable[int]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """(label, epoch records) of each run, for :func:`augment_core.report_figures.overlay_figure`."""
+    """(label, epoch records) of each run, for :func:`augment_core.prove.report_figures.overlay_figure`."""
     out = []
     for run_id in run_ids:
         result = store.load_run(int(run_id))

@@ -32,12 +32,12 @@ import augment_core  # noqa: F401  (sets NO_ALBUMENTATIONS_UPDATE before albumen
 import albumentations as A
 import yaml
 
-from augment_core import catalog
+from augment_core.transforms import catalog
 import inspect
 
-from augment_core.codegen import call_code, compose_code
+from augment_core.transforms.codegen import call_code, compose_code
 from augment_core.errors import AugLabError
-from augment_core.pipeline import Group, Item, Pipeline, Step, as_tuples, normalise, renumber, to_compose
+from augment_core.pipelines.model import Group, Item, Pipeline, Step, as_tuples, normalise, renumber, to_compose
 
 Format = Literal["json", "yaml"]
 MAX_FILE_BYTES = 1_000_000  # a pipeline file is a few kB; anything bigger is not one

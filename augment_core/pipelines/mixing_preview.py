@@ -1,6 +1,6 @@
 """Previews of mixing augmentations (MixUp, CutMix, Mosaic) with the label weights they produce.
 
-MixUp and CutMix come from :mod:`augment_core.mixing`, the batch-level functions the training
+MixUp and CutMix come from :mod:`augment_core.pipelines.mixing`, the batch-level functions the training
 engine uses, so the preview shows exactly what training does. Mosaic is albumentations' own
 ``A.Mosaic``; its label weights are the share of the output each source image covers, measured
 by passing each image's index as a mask through the same transform.
@@ -20,9 +20,9 @@ import albumentations as A
 import cv2
 import numpy as np
 
-from augment_core import mixing
+from augment_core.pipelines import mixing
 from augment_core.errors import AugLabError
-from augment_core.preview import encode_jpeg
+from augment_core.transforms.preview import encode_jpeg
 
 Method = Literal["MixUp", "CutMix", "Mosaic"]
 METHODS: dict[str, str] = {

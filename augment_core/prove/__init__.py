@@ -1,0 +1,23 @@
+"""What the Prove pages need on top of the engine: jobs, form set-up, links, run history,
+report figures, the HTML report and the stakeholder demo.
+
+Modules: ``jobs`` (background training jobs), ``setup`` (data and spec preparation for the
+form), ``links`` (experiment links from lessons), ``history`` (the Runs page's rows),
+``report_figures`` and ``report_html`` (results), ``demo``. Depends on ``experiment``,
+``pipelines`` and ``transforms``.
+"""
+
+from augment_core.faces import lazy_face
+
+__getattr__, __dir__, __all__ = lazy_face(__name__, {
+    "demo": ["BeforeAfter", "before_after", "demo_spec", "demo_title", "demo_why", "is_demo"],
+    "history": ["STATUS_ICONS", "misclassified", "overlay_runs", "rerun_spec", "run_dataset", "run_rows"],
+    "jobs": ["JobManager", "JobSnapshot", "default_manager", "format_duration", "new_owner_token"],
+    "links": ["ALPHA_RANGE", "SEEDS_RANGE", "link_signature", "parse_experiment_link"],
+    "report_figures": ["ARM_TITLES", "METRIC_TITLES", "comparison_figure", "confusion_figure", "curves_figure",
+                       "figure_html", "figure_png", "overlay_figure", "per_class_figure", "png_export_problem"],
+    "report": ["report_html"],
+    "setup": ["ENGINE_PIPELINES", "PreparedData", "check_pipeline", "class_samples", "default_spec", "enlarge",
+              "estimate_time", "pipeline_steps", "pipeline_summary", "prepare_builtin", "prepare_classes",
+              "prepare_zip", "show_batch"],
+})

@@ -1,0 +1,17 @@
+"""Look at one transform: the catalog, widget specs, previews, images, samples, code snippets.
+
+Modules: ``catalog`` (the transform registry), ``params`` (widget specs from each schema),
+``preview`` (seeded grids with captions), ``images`` (safe upload loading), ``samples``
+(built-in images) and ``codegen`` (Python snippets). Depends only on ``errors`` and ``settings``.
+"""
+
+from augment_core.faces import lazy_face
+
+__getattr__, __dir__, __all__ = lazy_face(__name__, {
+    "catalog": ["FAMILY_ORDER", "TransformSpec", "create_transform", "get_transform", "list_transforms"],
+    "codegen": ["call_code", "compose_code", "transform_code"],
+    "images": ["LoadedImage", "PreviewCache", "downscale", "load_image"],
+    "params": ["ParamSpec", "derive_params", "parse_text_value", "to_kwargs"],
+    "preview": ["PreviewGrid", "Tile", "caption_for", "encode_jpeg", "render_grid"],
+    "samples": ["SAMPLES", "list_samples", "load_sample"],
+})
