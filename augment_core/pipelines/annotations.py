@@ -17,13 +17,12 @@ import json
 import time
 from dataclasses import dataclass, field, replace
 
-import albumentations as A
 import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from augment_core.errors import AugLabError
-from augment_core.pipelines.model import Pipeline, to_transforms
+from augment_core.pipelines.model import Pipeline, to_compose
 from augment_core.transforms.preview import PreviewGrid, Tile, caption_for, encode_jpeg
 from augment_core.settings import get_int
 
@@ -278,12 +277,8 @@ def render_annotated(pipeline: Pipeline, image: np.ndarray, annotations: Annotat
         AugLabError: naming the steps when albumentations fails on these annotations.
     """
     start = time.perf_counter()
-    steps = to_transforms(pipeline)
-    compose = A.Compose(
-        steps, seed=seed, save_applied_params=True, strict=False,
-        bbox_params=A.BboxParams(format="pascal_voc", label_fields=["box_labels"], clip=True),
-        keypoint_params=A.KeypointParams(format="xy", label_fields=["keypoint_labels"], remove_invisible=True),
-    )
+    compose = to_compose(pipeline, annotations=True, seed=seed, record_params=True)
+    steps = compose.transforms
     mask = annotations.mask if annotations.mask is not None else np.zeros(image.shape[:2], np.uint8)
     tiles: list[Tile] = []
     transform_s = 0.0

@@ -297,22 +297,27 @@ def to_transforms(pipeline: Pipeline) -> list[A.BasicTransform | A.BaseCompose]:
     return [t for item in pipeline.items if (t := _build_item(item)) is not None]
 
 
-def to_compose(pipeline: Pipeline, *, annotations: bool = False, seed: int | None = None) -> A.Compose:
+def to_compose(pipeline: Pipeline, *, annotations: bool = False, seed: int | None = None,
+               record_params: bool = False) -> A.Compose:
     """The albumentations ``Compose`` the pipeline describes, seeded with ``pipeline.seed``.
+
+    The one place a pipeline becomes a ``Compose``: previews, annotated previews and training all
+    build it here, so they agree on every setting.
 
     Args:
         pipeline: The pipeline.
-        annotations: Also transform boxes (``bboxes`` in pascal_voc pixels with ``box_labels``),
-            keypoints (``keypoints`` as xy with ``keypoint_labels``) and a ``mask``.
+        annotations: Also transform boxes (``bboxes`` in pascal_voc pixels with ``box_labels``,
+            clipped to the image), keypoints (``keypoints`` as xy with ``keypoint_labels``) and a ``mask``.
         seed: Overrides ``pipeline.seed``.
+        record_params: Keep the parameters each call drew (``applied_transforms``), for captions.
 
     Raises:
         AugLabError: naming the step whose settings albumentations refuses.
     """
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"save_applied_params": True} if record_params else {}
     if annotations:
-        extra = {
-            "bbox_params": A.BboxParams(format="pascal_voc", label_fields=["box_labels"], min_visibility=0.0),
+        extra |= {
+            "bbox_params": A.BboxParams(format="pascal_voc", label_fields=["box_labels"], clip=True, min_visibility=0.0),
             "keypoint_params": A.KeypointParams(format="xy", label_fields=["keypoint_labels"], remove_invisible=True),
         }
     return A.Compose(to_transforms(pipeline), seed=pipeline.seed if seed is None else seed, **extra)
