@@ -106,3 +106,60 @@ def test_labelled_grid_shows_flips():
 def test_captions_describe_arrays_in_words(name, expected, rgb_image):
     grid = render_grid(catalog.create_transform(name, image_size=(64, 80)), [rgb_image], n=1, seed=0, encode=False)
     assert expected in grid.tiles[0].caption
+
+
+def _sweep_images() -> dict[str, np.ndarray]:
+    """Realistic shapes a user brings: a 4:3 photo, a tiny icon, a 3:1 panorama, a near-grey scan."""
+    import cv2
+
+    photo = cv2.resize(samples.load_sample("Cat"), (96, 72), interpolation=cv2.INTER_AREA)  # 4:3 landscape photo
+    wide = cv2.resize(samples.load_sample("Astronaut"), (120, 40), interpolation=cv2.INTER_AREA)  # 3:1
+    tiny = cv2.resize(samples.load_sample("Astronaut"), (32, 32), interpolation=cv2.INTER_AREA)
+    grey = np.random.default_rng(1).integers(126, 131, (48, 64, 3), dtype=np.uint8)  # almost no contrast
+    return {"photo 4:3": photo, "tiny 32x32": tiny, "wide 3:1": wide, "near-grey": grey}
+
+
+SWEEP_IMAGES = _sweep_images()
+
+
+def _extremes(spec: catalog.TransformSpec, image_size: tuple[int, int]):
+    """The widget values a person can reach: every default, then each slider at its minimum and maximum."""
+    yield "default", {}
+    for p in spec.visible_params(image_size):
+        if p.kind in ("range", "pair"):
+            yield f"{p.name}=min", {p.name: (p.low, p.low)}
+            yield f"{p.name}=max", {p.name: (p.high, p.high)}
+        elif p.kind == "number":
+            yield f"{p.name}=min", {p.name: p.low}
+            yield f"{p.name}=max", {p.name: p.high}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", catalog.list_transforms())
+def test_every_preview_grid_renders_or_explains(name):
+    """The page's own path (create_transform, then render_grid with captions and JPEG tiles) on
+    realistic images at default, minimum and maximum widget values: a grid or an AugLabError, never
+    any other exception (issue 10: RGBShift and AdditiveNoise crashed in the caption code)."""
+    spec = catalog.get_transform(name)
+    for image_name, image in SWEEP_IMAGES.items():
+        size = image.shape[:2]
+        for label, values in _extremes(spec, size):
+            try:
+                transform = catalog.create_transform(name, values, image_size=size)
+                grid = render_grid(transform, [image], n=2, seed=0)
+            except AugLabError as exc:
+                assert exc.message.strip(), f"{name} {label} on {image_name}: empty message"
+                continue
+            except Exception as exc:  # noqa: BLE001 - this is what the test is looking for
+                pytest.fail(f"{name} {label} on {image_name} escaped the preview: {type(exc).__name__}: {exc}")
+            assert len(grid.tiles) == 2
+            for tile in grid.tiles:
+                assert isinstance(tile.caption, str) and tile.caption.strip()
+                assert tile.encoded[:2] == b"\xff\xd8" and tile.image.dtype == np.uint8
+
+
+@pytest.mark.parametrize("name", ["RGBShift", "AdditiveNoise"])
+def test_per_channel_noise_captions_at_defaults(name, rgb_image):
+    """Both crashed the Playground at their defaults: their noise parameter is one value per channel."""
+    grid = render_grid(catalog.create_transform(name, image_size=(64, 80)), [rgb_image], n=2, seed=0)
+    assert all(t.caption and "applied" != t.caption for t in grid.tiles)

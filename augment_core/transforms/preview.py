@@ -68,9 +68,12 @@ def _describe_value(key: str, value: Any) -> str | None:
             if abs(value[0, 2]) + abs(value[1, 2]) > 0.5 and abs(angle) < 0.05:
                 parts.append(f"shift {value[0, 2]:+.0f},{value[1, 2]:+.0f}px")
             return ", ".join(parts)
-        if key in ("noise_map", "noise"):
+        if key in ("noise_map", "noise") and value.ndim >= 2:
             # A strided 1/16 sample estimates σ to within a fraction of a grey level at a sixteenth of the cost.
             return f"noise σ {value[::4, ::4].std():.1f}"
+        if key in ("noise_map", "noise") and value.ndim == 1 and 0 < value.size <= 4:
+            # One value per channel (RGBShift's shift, AdditiveNoise's per-channel draw).
+            return f"{key.replace('_', ' ')} ({', '.join(_number(v) for v in value)})"
         if key == "map_x" and value.ndim == 2:  # distortions: how far the farthest pixel moved
             return f"moves pixels up to {np.abs(value - np.arange(value.shape[1])[None, :]).max():.1f}px across"
         if key == "map_y" and value.ndim == 2:
@@ -97,10 +100,23 @@ def _describe_value(key: str, value: Any) -> str | None:
     return None
 
 
+def _safe_describe(key: str, value: Any) -> str | None:
+    """:func:`_describe_value`, but a value it cannot read is left out instead of breaking the tile.
+
+    A caption is a courtesy: albumentations can hand us any shape (a 1-D per-channel array where a
+    map was expected crashed RGBShift and AdditiveNoise once), and no such surprise may cost the
+    sample itself.
+    """
+    try:
+        return _describe_value(key, value)
+    except Exception:  # noqa: BLE001 - any failure to describe means "say nothing about this value"
+        return None
+
+
 def describe_params(params: dict[str, Any], limit: int = 4) -> str:
     """Short, readable summary of the parameters one transform drew for one sample."""
     quiet = _QUIET | ({"rotate", "scale", "shear", "translate_px"} if "matrix" in params else set())
-    parts = [text for key, value in params.items() if key not in quiet and (text := _describe_value(key, value))]
+    parts = [text for key, value in params.items() if key not in quiet and (text := _safe_describe(key, value))]
     return "; ".join(parts[:limit]) if parts else "applied"
 
 
@@ -123,6 +139,17 @@ def encode_jpeg(image: np.ndarray, quality: int = 88) -> bytes:
     if not ok:  # pragma: no cover - OpenCV only fails on invalid arrays
         raise AugLabError("Could not encode a preview tile.")
     return buffer.tobytes()
+
+
+def _as_rgb_uint8(image: np.ndarray) -> np.ndarray:
+    """The tile as (H, W, 3) uint8, or :class:`AugLabError` saying what came back instead."""
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] == 0 or image.shape[1] == 0:
+        raise AugLabError(f"The transform returned an image of shape {image.shape}, which cannot be shown.", hint="Try other values.")
+    if image.dtype != np.uint8:
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    return image
 
 
 def render_grid(transform: A.BasicTransform | A.BaseCompose, images: list[np.ndarray], n: int = 8, seed: int = 0, *, encode: bool = True) -> PreviewGrid:
@@ -149,14 +176,18 @@ def render_grid(transform: A.BasicTransform | A.BaseCompose, images: list[np.nda
     for i in range(n):
         source = i % len(images)
         t0 = time.perf_counter()
+        # Everything a tile needs (the transform, its caption, its encoding) sits inside one
+        # translation, so no step of the preview can reach the page as a raw traceback.
         try:
             result = pipeline(image=images[source])
+            transform_s += time.perf_counter() - t0
+            out = _as_rgb_uint8(result["image"])
+            caption = caption_for(result.get("applied_transforms", []), expected=len(steps))
+            tiles.append(Tile(out, encode_jpeg(out) if encode else b"", caption, source))
+        except AugLabError:
+            raise
         except Exception as exc:  # albumentations raises many types; all become one clear message
             names = ", ".join(type(s).__name__ for s in steps)
             raise AugLabError(f"{names} failed on this image with these settings: {exc}", hint="Try other values or another image.") from exc
-        transform_s += time.perf_counter() - t0
-        out = result["image"]
-        caption = caption_for(result.get("applied_transforms", []), expected=len(steps))
-        tiles.append(Tile(out, encode_jpeg(out) if encode else b"", caption, source))
     total_ms = (time.perf_counter() - start) * 1000
     return PreviewGrid(tiles, seed, transform_s * 1000, total_ms)
