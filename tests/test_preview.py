@@ -134,7 +134,6 @@ def _extremes(spec: catalog.TransformSpec, image_size: tuple[int, int]):
             yield f"{p.name}=max", {p.name: p.high}
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", catalog.list_transforms())
 def test_every_preview_grid_renders_or_explains(name):
     """The page's own path (create_transform, then render_grid with captions and JPEG tiles) on
