@@ -24,6 +24,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUGLAB_DATA_DIR", "~/.augmentation_lab", "Folder for the run database and cached files."),
     Setting("AUGLAB_MAX_PIXELS", "50000000", "Largest image (width × height) that is decoded; bigger files are refused before decoding."),
     Setting("AUGLAB_PREVIEW_SIZE", "512", "Longest side, in pixels, that images are downscaled to for previews."),
+    Setting("AUGLAB_PREVIEW_TILE_SIZE", "320", "Longest side, in pixels, of each preview tile as sent to the browser (tiles are augmented at the preview size, then shrunk to this for display); 0 sends them at the preview size."),
+    Setting("AUGLAB_PREVIEW_TRACE", "", "File to which the Playground appends one JSON line of server timings per preview (used by benchmarks/preview_browser.py); empty means off."),
     Setting("AUGLAB_MAX_JOBS", "1", "Training jobs that may run at once on this machine."),
     Setting("AUGLAB_JOB_ABANDON_MINUTES", "5", "A training job that no open page has followed for this many minutes (the tab was closed) is cancelled; its finished epochs are kept."),
     Setting("AUGLAB_TORCH_THREADS", "0", "Threads torch may use for training; 0 means all CPU cores."),

@@ -12,6 +12,7 @@ from augment_core.transforms import to_kwargs
 from augment_core.transforms import render_grid
 from ui.common import page_header, show_error
 from ui.images import image_picker
+from ui.preview_grid import PreviewTrace, draw_grid
 from ui.widgets import apply_link_values, param_widgets, transform_filter
 
 page_header("Playground", "Pick images and a transform, move its sliders, and see many random samples at once, with the parameters each one drew.")
@@ -43,6 +44,7 @@ image_size = images[0].array.shape[:2]
 @st.fragment
 def preview_panel() -> None:
     """Parameters and the grid: moving a slider reruns only this fragment."""
+    trace = PreviewTrace()
     controls, grid = st.columns([1, 2.2], gap="large")
     with grid:  # drawn first so the seed widget exists on every run, even when settings are refused
         seed_col, n_col, button_col = st.columns([1, 1, 1], vertical_alignment="bottom")
@@ -67,15 +69,11 @@ def preview_panel() -> None:
         except AugLabError as exc:
             show_error(exc)
             return
-        originals, tiles = st.columns([1, 3.2])
-        for img in images:
-            originals.image(img.array, caption=f"original · {img.name}", width="stretch")
-        columns = tiles.columns(min(4, n))
-        for i, tile in enumerate(result.tiles):
-            columns[i % len(columns)].image(tile.encoded, caption=tile.caption, width="stretch")
-        st.caption(f"{n} samples in {result.total_ms:.0f} ms (albumentations {result.transform_ms:.0f} ms).")
+        trace.mark("built", grid_ms=result.total_ms, transform_ms=result.transform_ms, encode_ms=result.encode_ms)
+        draw_grid(result, images, n)
     with st.expander("Python code", icon=":material/code:"):
         st.code(transform_code(name, to_kwargs(spec.params(image_size), values), probability, int(seed)), language="python")
+    trace.write()
 
 
 def _resample() -> None:

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from augment_core.errors import AugLabError
+from augment_core.settings import get_int
 
 # Keys of applied parameters that say nothing to a person looking at the tile.
 _QUIET = {
@@ -48,6 +49,7 @@ class PreviewGrid:
     seed: int
     transform_ms: float  # time spent inside albumentations
     total_ms: float  # parameters in, encoded tiles out
+    encode_ms: float = 0.0  # of which JPEG encoding
 
 
 def _number(value: float) -> str:
@@ -152,6 +154,19 @@ def _as_rgb_uint8(image: np.ndarray) -> np.ndarray:
     return image
 
 
+def display_size(image: np.ndarray, max_side: int) -> np.ndarray:
+    """``image`` shrunk (area-averaged) so its longest side is at most ``max_side``; 0 keeps it as is.
+
+    A tile is shown 100–250 CSS pixels wide in a four-column grid, so sending it at the 512-px
+    preview size costs several times the bytes and encoding time the eye can use.
+    """
+    h, w = image.shape[:2]
+    if max_side <= 0 or max(h, w) <= max_side:
+        return image
+    scale = max_side / max(h, w)
+    return cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
 def render_grid(transform: A.BasicTransform | A.BaseCompose, images: list[np.ndarray], n: int = 8, seed: int = 0, *, encode: bool = True) -> PreviewGrid:
     """Apply ``transform`` ``n`` times, cycling through ``images``, seeded by ``seed``.
 
@@ -160,7 +175,8 @@ def render_grid(transform: A.BasicTransform | A.BaseCompose, images: list[np.nda
         images: (H, W, 3) uint8 arrays, already downscaled for preview.
         n: Number of tiles.
         seed: Seed of the whole grid; tile ``i`` is always the ``i``-th draw.
-        encode: Also JPEG-encode each tile (what the browser receives).
+        encode: Also JPEG-encode each tile (what the browser receives), shrunk to the
+            ``AUGLAB_PREVIEW_TILE_SIZE`` setting; ``Tile.image`` keeps the full augmented size.
 
     Raises:
         AugLabError: when albumentations fails on these images with these settings; the message
@@ -172,7 +188,8 @@ def render_grid(transform: A.BasicTransform | A.BaseCompose, images: list[np.nda
     steps = [transform] if isinstance(transform, A.BasicTransform) else list(transform.transforms)
     pipeline = A.Compose(steps, seed=seed, save_applied_params=True, strict=False)
     tiles: list[Tile] = []
-    transform_s = 0.0
+    transform_s = encode_s = 0.0
+    tile_side = get_int("AUGLAB_PREVIEW_TILE_SIZE") if encode else 0
     for i in range(n):
         source = i % len(images)
         t0 = time.perf_counter()
@@ -183,11 +200,14 @@ def render_grid(transform: A.BasicTransform | A.BaseCompose, images: list[np.nda
             transform_s += time.perf_counter() - t0
             out = _as_rgb_uint8(result["image"])
             caption = caption_for(result.get("applied_transforms", []), expected=len(steps))
-            tiles.append(Tile(out, encode_jpeg(out) if encode else b"", caption, source))
+            t1 = time.perf_counter()
+            encoded = encode_jpeg(display_size(out, tile_side)) if encode else b""
+            encode_s += time.perf_counter() - t1
+            tiles.append(Tile(out, encoded, caption, source))
         except AugLabError:
             raise
         except Exception as exc:  # albumentations raises many types; all become one clear message
             names = ", ".join(type(s).__name__ for s in steps)
             raise AugLabError(f"{names} failed on this image with these settings: {exc}", hint="Try other values or another image.") from exc
     total_ms = (time.perf_counter() - start) * 1000
-    return PreviewGrid(tiles, seed, transform_s * 1000, total_ms)
+    return PreviewGrid(tiles, seed, transform_s * 1000, total_ms, encode_s * 1000)
