@@ -71,3 +71,60 @@ def test_upload_pick_rotate_move_slider(page, app_url, screenshot):
     wait_for_app(page)
     path = screenshot("playground")
     assert path.stat().st_size > 50_000
+
+
+def _expected_captions(limit: tuple[int, int]) -> list[str]:
+    """What the page must show for the built-in grid at this Rotate limit: the same call it makes."""
+    import augment_core  # noqa: F401
+    from augment_core.settings import get_int
+    from augment_core.transforms import catalog, downscale, render_grid
+
+    image = downscale(np.asarray(load_sample("Labelled grid")), get_int("AUGLAB_PREVIEW_SIZE"))
+    transform = catalog.create_transform("Rotate", {"limit": limit}, image_size=image.shape[:2])
+    captions = [t.caption for t in render_grid(transform, [image], n=8, seed=42, encode=False).tiles]
+    return [c for column in range(4) for c in captions[column::4]]  # the page's order: four columns, top to bottom
+
+
+def _tile_captions(page) -> list[str]:
+    return [c for c in _captions(page) if not c.startswith("original")]
+
+
+def _settle_on(page, expected: list[str]) -> None:
+    """Wait (with a deadline) until the tiles show ``expected``, then check they stay there."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
+        """want => { const got = [...document.querySelectorAll('[data-testid="stImageCaption"]')].map(e => e.textContent)
+                     .filter(c => !c.startsWith('original')); return JSON.stringify(got) === JSON.stringify(want); }""",
+        arg=expected, timeout=60_000,
+        )
+    except PlaywrightTimeout:
+        raise AssertionError(f"the tiles never showed the final position: {_tile_captions(page)} != {expected}") from None
+    wait_for_app(page, idle_ms=1000)
+    assert _tile_captions(page) == expected  # no late rerun replaced them with an older position
+
+
+def test_a_drag_and_a_key_burst_end_on_the_final_position(page, app_url):
+    """Issue 14: however fast the slider moves, the grid ends on the tiles of where it stopped."""
+    page.goto(app_url)
+    wait_for_app(page)
+    page.wait_for_selector("[data-testid='stImageCaption']")
+    start = page.locator("input[aria-label='Limit — start']")
+    # react-aria's slider: the visible thumb is the (hidden) input's grandparent, the track the next one up.
+    box, track = start.evaluate("""i => [i.parentElement.parentElement, i.parentElement.parentElement.parentElement]
+        .map(e => { const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; })""")
+    # Drag the start thumb across the track and past the end thumb, in many small moves, as a hand does.
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for i in range(1, 31):
+        page.mouse.move(box["x"] + (track["x"] + track["width"] - box["x"]) * i / 30, box["y"] + box["height"] / 2)
+    page.mouse.up()
+    assert start.input_value() == "90"
+    _settle_on(page, _expected_captions((90, 90)))
+    # Then a burst of 30 key presses with no pause: every one asks for a rerun; the last wins.
+    start.focus()
+    for _ in range(30):
+        page.keyboard.press("ArrowLeft")
+    _settle_on(page, _expected_captions((60, 90)))
+    assert start.input_value() == "60"
