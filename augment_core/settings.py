@@ -25,6 +25,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUGLAB_MAX_PIXELS", "50000000", "Largest image (width × height) that is decoded; bigger files are refused before decoding."),
     Setting("AUGLAB_PREVIEW_SIZE", "512", "Longest side, in pixels, that images are downscaled to for previews."),
     Setting("AUGLAB_PREVIEW_TILE_SIZE", "320", "Longest side, in pixels, of each preview tile as sent to the browser (tiles are augmented at the preview size, then shrunk to this for display); 0 sends them at the preview size."),
+    Setting("AUGLAB_PREVIEW_FIRST_MS", "2000", "A Playground grid estimated (from one small timed tile) to take longer than this many milliseconds is drawn smaller or with fewer tiles first, with a button for the full grid."),
     Setting("AUGLAB_PREVIEW_TRACE", "", "File to which the Playground appends one JSON line of server timings per preview (used by benchmarks/preview_browser.py); empty means off."),
     Setting("AUGLAB_MAX_JOBS", "1", "Training jobs that may run at once on this machine."),
     Setting("AUGLAB_JOB_ABANDON_MINUTES", "5", "A training job that no open page has followed for this many minutes (the tab was closed) is cancelled; its finished epochs are kept."),

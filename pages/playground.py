@@ -9,10 +9,9 @@ from augment_core import AugLabError
 from augment_core.transforms import catalog
 from augment_core.transforms import transform_code
 from augment_core.transforms import to_kwargs
-from augment_core.transforms import render_grid
 from ui.common import page_header, show_error
 from ui.images import image_picker
-from ui.preview_grid import PreviewTrace, draw_grid
+from ui.preview_grid import PreviewTrace, show_preview
 from ui.widgets import apply_link_values, param_widgets, transform_filter
 
 page_header("Playground", "Pick images and a transform, move its sliders, and see many random samples at once, with the parameters each one drew.")
@@ -64,13 +63,9 @@ def preview_panel() -> None:
             show_error(exc)
             return
     with grid:
-        try:
-            result = render_grid(transform, [img.array for img in images], n=n, seed=int(seed))
-        except AugLabError as exc:
-            show_error(exc)
+        grid_key = f"{key}:{sorted(values.items())}:{probability}:{n}:{int(seed)}"  # the full grid was asked for these settings
+        if show_preview(transform, images, n, int(seed), grid_key, trace) is None:
             return
-        trace.mark("built", grid_ms=result.total_ms, transform_ms=result.transform_ms, encode_ms=result.encode_ms)
-        draw_grid(result, images, n)
     with st.expander("Python code", icon=":material/code:"):
         st.code(transform_code(name, to_kwargs(spec.params(image_size), values), probability, int(seed)), language="python")
     trace.write()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -91,3 +92,29 @@ def test_crop_sliders_follow_the_chosen_image():
     at.run()
     assert _slider(at, "Height").max == 300 and _slider(at, "Width").max == 451
     assert not at.exception and not at.error
+
+
+def test_a_slow_grid_is_drawn_smaller_first_with_a_button_for_the_full_grid(monkeypatch):
+    """Issue 10: a grid estimated over the budget comes smaller first, says so, and the button draws it all."""
+    monkeypatch.setenv("AUGLAB_PREVIEW_FIRST_MS", "0")  # every grid is "slow": the path PiecewiseAffine takes
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception and not at.error
+    notes = [i.value for i in at.info if "shown at" in i.value]
+    assert notes and "8 samples" in notes[0] and "96 px" in notes[0]
+    assert len(_captions(at)) == 2  # the original and one small tile fit the budget
+    next(b for b in at.button if b.label == "Full grid").click().run()
+    assert not at.exception and len(_captions(at)) == 9 and not [i for i in at.info if "shown at" in i.value]
+    _slider(at, "Limit").set_value((10, 10)).run()  # new settings: quick first again
+    assert [i for i in at.info if "shown at" in i.value] and len(_captions(at)) == 2
+
+
+def test_plan_keeps_fast_grids_whole_and_shrinks_slow_ones(rgb_image):
+    from augment_core.transforms import catalog, plan_preview, render_grid, shrink
+
+    fast = plan_preview(catalog.create_transform("HorizontalFlip"), [rgb_image], n=8, seed=0, budget_ms=2000)
+    assert not fast.reduced and fast.n == 8
+    big = np.repeat(np.repeat(rgb_image, 8, axis=0), 8, axis=1)  # 512×640
+    slow = plan_preview(catalog.create_transform("PiecewiseAffine"), [big], n=8, seed=0, budget_ms=50)
+    assert slow.reduced and slow.side in (384, 256, 192, 128, 96) and 1 <= slow.n <= 8 and slow.first_ms <= max(50, slow.full_ms / 8)
+    grid = render_grid(catalog.create_transform("PiecewiseAffine"), shrink([big], slow.side), n=slow.n, seed=0)
+    assert max(grid.tiles[0].image.shape[:2]) == slow.side

@@ -17,8 +17,15 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from augment_core.settings import get_setting
-from augment_core.transforms import LoadedImage, PreviewGrid, encode_jpeg
+from augment_core import AugLabError
+from augment_core.settings import get_int, get_setting
+from augment_core.transforms import LoadedImage, PreviewGrid, encode_jpeg, plan_preview, render_grid, shrink
+from ui.common import show_error
+
+# Grids estimated to take longer than this show a spinner in place of the old tiles.
+_SPINNER_MS = 300
+# Session key holding the settings (``show_preview``'s ``key``) for which the full grid was asked.
+_FULL_GRID = "preview:full_grid_for"
 
 
 @dataclass
@@ -63,3 +70,47 @@ def draw_grid(result: PreviewGrid, images: list[LoadedImage], n: int) -> None:
     for i, tile in enumerate(result.tiles):
         columns[i % len(columns)].image(tile.encoded, caption=tile.caption, width="stretch")
     st.caption(f"{n} samples in {result.total_ms:.0f} ms (albumentations {result.transform_ms:.0f} ms).")
+
+
+def show_preview(transform: Any, images: list[LoadedImage], n: int, seed: int, key: str, trace: PreviewTrace) -> PreviewGrid | None:
+    """Draw the grid for ``transform``; a slow one is drawn smaller first, with a button for the full grid.
+
+    Fast grids (nearly all transforms) are drawn straight away. When the grid is estimated to
+    take more than ``_SPINNER_MS``, the old tiles are replaced by a spinner at once, so nothing
+    stale stays on screen under a new heading. When it is estimated to exceed the
+    ``AUGLAB_PREVIEW_FIRST_MS`` budget, fewer or smaller tiles are drawn first, with a line saying
+    so and a button that draws the full grid (for these exact settings). Errors are shown with
+    :func:`show_error` and return ``None``.
+    """
+    arrays = [img.array for img in images]
+    try:
+        plan = plan_preview(transform, arrays, n, seed, budget_ms=get_int("AUGLAB_PREVIEW_FIRST_MS"))
+        wants_full = plan.reduced and st.session_state.get(_FULL_GRID) == key
+        side, count = (None, n) if not plan.reduced or wants_full else (plan.side, plan.n)
+        expected_ms = plan.full_ms if side is None else plan.first_ms
+        trace.mark("planned", planned_ms=expected_ms)
+        if expected_ms <= _SPINNER_MS:
+            result = render_grid(transform, arrays, n=count, seed=seed)
+            slot = st
+        else:
+            slot = st.empty()  # takes the old tiles' place now: the spinner replaces them at once
+            with slot.container(), st.spinner(f"Drawing {count} samples, about {expected_ms / 1000:.1f} s…", show_time=True):
+                result = render_grid(transform, shrink(arrays, side), n=count, seed=seed)
+    except AugLabError as exc:
+        show_error(exc)
+        return None
+    trace.mark("built", grid_ms=result.total_ms, transform_ms=result.transform_ms, encode_ms=result.encode_ms)
+    with slot.container():
+        if plan.reduced and side is not None:
+            note, button = st.columns([3, 1], vertical_alignment="center")
+            note.info(f"This transform would take about {plan.full_ms / 1000:.0f} s for {n} samples at full size here, "
+                      f"so {count} {'is' if count == 1 else 'are'} shown at {side} px first.", icon=":material/hourglass_top:")
+            button.button("Full grid", icon=":material/grid_view:", on_click=_ask_full_grid, args=(key,),
+                          help=f"Draw all {n} samples at full size (about {plan.full_ms / 1000:.0f} s).")
+        draw_grid(result, images, count)
+    return result
+
+
+def _ask_full_grid(key: str) -> None:
+    """Button callback: the next run draws the full grid for the settings ``key``."""
+    st.session_state[_FULL_GRID] = key

@@ -12,6 +12,6 @@ __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "codegen": ["call_code", "compose_code", "transform_code"],
     "images": ["LoadedImage", "PreviewCache", "downscale", "load_image"],
     "params": ["ParamSpec", "derive_params", "parse_text_value", "to_kwargs"],
-    "preview": ["PreviewGrid", "Tile", "caption_for", "display_size", "encode_jpeg", "render_grid"],
+    "preview": ["PreviewGrid", "PreviewPlan", "Tile", "caption_for", "display_size", "encode_jpeg", "plan_preview", "render_grid", "shrink"],
     "samples": ["SAMPLES", "list_samples", "load_sample"],
 })

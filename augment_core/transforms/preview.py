@@ -211,3 +211,71 @@ def render_grid(transform: A.BasicTransform | A.BaseCompose, images: list[np.nda
             raise AugLabError(f"{names} failed on this image with these settings: {exc}", hint="Try other values or another image.") from exc
     total_ms = (time.perf_counter() - start) * 1000
     return PreviewGrid(tiles, seed, transform_s * 1000, total_ms, encode_s * 1000)
+
+
+@dataclass(frozen=True)
+class PreviewPlan:
+    """How big a grid to draw first, so a slow transform answers within the budget.
+
+    ``side`` is the longest image side to preview at (``None``: the images as given) and ``n``
+    the number of tiles; the estimates come from timing one small probe tile.
+    """
+
+    n: int  # tiles to draw first
+    side: int | None  # longest side to draw them at; None keeps the given size
+    full_ms: float  # estimated cost of the grid as asked (all tiles, full size)
+    first_ms: float  # estimated cost of the grid this plan draws
+
+    @property
+    def reduced(self) -> bool:
+        """Whether the first grid is smaller or has fewer tiles than asked."""
+        return self.side is not None
+
+
+# Sizes tried, largest first, when a grid at full size would take longer than the budget.
+_QUICK_SIDES = (384, 256, 192, 128, 96)
+
+
+def shrink(images: list[np.ndarray], side: int | None) -> list[np.ndarray]:
+    """Every image with its longest side at most ``side`` (``None`` leaves them as they are)."""
+    return images if side is None else [display_size(image, side) for image in images]
+
+
+def plan_preview(transform: A.BasicTransform | A.BaseCompose, images: list[np.ndarray], n: int, seed: int,
+                 budget_ms: float, probe_side: int = 96) -> PreviewPlan:
+    """Estimate what ``render_grid(transform, images, n, seed)`` would cost, and plan a quicker first grid.
+
+    One tile is drawn at ``probe_side`` pixels and timed; cost is taken as proportional to the
+    pixel count (true of warps, blurs and noise, conservative for constant-cost transforms). When
+    the full grid would exceed ``budget_ms``, the plan picks the largest of 384/256/192/128/96 px
+    that fits, and with the smallest size also fewer tiles. A transform that cannot run at the
+    probe size (a crop larger than the probe image) is planned at full size.
+
+    Example:
+        >>> plan = plan_preview(catalog.create_transform("PiecewiseAffine"), [image], n=8, seed=0, budget_ms=2000)
+        >>> plan.reduced, plan.side
+        (True, 128)
+    """
+    if not images or n <= 0:
+        return PreviewPlan(n, None, 0.0, 0.0)
+    probe = display_size(images[0], probe_side)
+    start = time.perf_counter()
+    try:
+        render_grid(transform, [probe], n=1, seed=seed, encode=False)
+    except AugLabError:
+        return PreviewPlan(n, None, 0.0, 0.0)  # render_grid at full size will explain the failure
+    per_pixel = (time.perf_counter() - start) * 1000 / (probe.shape[0] * probe.shape[1])
+    pixels = sum(image.shape[0] * image.shape[1] for image in images) / len(images)
+    full_ms = per_pixel * pixels * n
+    if full_ms <= budget_ms:
+        return PreviewPlan(n, None, full_ms, full_ms)
+    longest = max(max(image.shape[:2]) for image in images)
+    for side in _QUICK_SIDES:
+        if side >= longest:
+            continue
+        scale = (side / longest) ** 2
+        if full_ms * scale <= budget_ms or side == _QUICK_SIDES[-1]:
+            per_tile = full_ms * scale / n
+            fit = max(1, min(n, int(budget_ms // max(per_tile, 1e-6))))
+            return PreviewPlan(fit, side, full_ms, per_tile * fit)
+    return PreviewPlan(n, None, full_ms, full_ms)  # already smaller than every quick size
