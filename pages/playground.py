@@ -11,7 +11,7 @@ from augment_core.transforms import transform_code
 from augment_core.transforms import to_kwargs
 from ui.common import page_header, show_error
 from ui.images import image_picker
-from ui.preview_grid import PreviewTrace, show_preview
+from ui.preview_grid import GRID_KEY, PreviewTrace, narrow_screen_layout, show_preview
 from ui.widgets import apply_link_values, param_widgets, transform_filter
 
 page_header("Playground", "Pick images and a transform, move its sliders, and see many random samples at once, with the parameters each one drew.")
@@ -44,7 +44,8 @@ image_size = images[0].array.shape[:2]
 def preview_panel() -> None:
     """Parameters and the grid: moving a slider reruns only this fragment."""
     trace = PreviewTrace()
-    controls, grid = st.columns([1, 2.2], gap="large")
+    controls, grid_column = st.columns([1, 2.2], gap="large")
+    grid = grid_column.container(key=GRID_KEY)  # the key lets narrow screens pin the grid below the controls
     with grid:  # drawn first so the seed widget exists on every run, even when settings are refused
         seed_col, n_col, button_col = st.columns([1, 1, 1], vertical_alignment="bottom")
         seed = seed_col.number_input("Seed", 0, 2**31 - 1, key="playground:seed", help="Same seed, same samples.")
@@ -76,4 +77,5 @@ def _resample() -> None:
 
 
 st.session_state.setdefault("playground:seed", 42)
+narrow_screen_layout()
 preview_panel()

@@ -24,6 +24,8 @@ from ui.common import show_error
 
 # Grids estimated to take longer than this show a spinner in place of the old tiles.
 _SPINNER_MS = 300
+# Key of the container that holds the grid (Streamlit gives it the class ``st-key-<key>``).
+GRID_KEY = "playground-grid"
 # Session key holding the settings (``show_preview``'s ``key``) for which the full grid was asked.
 _FULL_GRID = "preview:full_grid_for"
 
@@ -63,7 +65,8 @@ def original_jpeg(array: np.ndarray) -> bytes:
 
 def draw_grid(result: PreviewGrid, images: list[LoadedImage], n: int) -> None:
     """The originals in a narrow column, then the tiles four to a row, each with its caption."""
-    originals, tiles = st.columns([1, 3.2])
+    originals_column, tiles = st.columns([1, 3.2])
+    originals = originals_column.container(key="playground-originals")
     for img in images:
         originals.image(original_jpeg(img.array), caption=f"original · {img.name}", width="stretch")
     columns = tiles.columns(min(4, n))
@@ -114,3 +117,31 @@ def show_preview(transform: Any, images: list[LoadedImage], n: int, seed: int, k
 def _ask_full_grid(key: str) -> None:
     """Button callback: the next run draws the full grid for the settings ``key``."""
     st.session_state[_FULL_GRID] = key
+
+
+# Below 640 px Streamlit stacks columns, which put every slider above the grid (the first sample
+# 1,000+ px below the slider being moved on a 390-px phone). There the grid's column sticks to
+# the bottom of the screen, right below whatever control is in view, and its inner rows keep
+# their columns side by side (four tiles across) so it stays short enough to leave room above.
+_NARROW_CSS = f"""
+<style>
+@media (max-width: 640px) {{
+  [data-testid="stColumn"]:has(.st-key-{GRID_KEY}) {{
+    position: sticky; bottom: 0; z-index: 3; max-height: 45vh; overflow-y: auto;
+    backdrop-filter: blur(10px); -webkit-backdrop-filter: blur(10px);
+    border-top: 1px solid rgba(127, 127, 127, 0.35); padding-top: 0.25rem;
+  }}
+  /* focus and scrollIntoView keep the control above the pinned grid, not under it */
+  html, body, [data-testid="stAppViewContainer"], [data-testid="stMain"] {{ scroll-padding-bottom: 50vh; }}
+  .st-key-{GRID_KEY} [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap; gap: 0.4rem; }}
+  .st-key-{GRID_KEY} [data-testid="stColumn"] {{ min-width: 0; width: auto; flex: 1 1 0; }}
+  .st-key-{GRID_KEY} [data-testid="stColumn"]:has(.st-key-playground-originals) {{ flex: 0 0 20%; }}
+  .st-key-{GRID_KEY} [data-testid="stImageCaption"] {{ font-size: 0.65rem; line-height: 1.1; }}
+}}
+</style>
+"""
+
+
+def narrow_screen_layout() -> None:
+    """Inject the narrow-screen rules once per page run (outside the fragment, so not on every move)."""
+    st.html(_NARROW_CSS)

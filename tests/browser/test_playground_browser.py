@@ -128,3 +128,34 @@ def test_a_drag_and_a_key_burst_end_on_the_final_position(page, app_url):
         page.keyboard.press("ArrowLeft")
     _settle_on(page, _expected_captions((60, 90)))
     assert start.input_value() == "60"
+
+
+def test_on_a_phone_the_samples_stay_in_view_below_the_slider(browser, app_url):
+    """Issue 10: on a 390-px screen the sliders were 1,000 px above the first sample."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(app_url)
+        wait_for_app(page)
+        page.wait_for_selector("[data-testid='stImageCaption']")
+        for label in ("Limit — start", "Probability (p)"):
+            slider = page.locator(f"input[aria-label='{label}']")
+            slider.scroll_into_view_if_needed()
+            slider.focus()
+            page.keyboard.press("ArrowRight")
+            wait_for_app(page)
+            thumb, tile = page.evaluate(
+                """label => {
+                    const thumb = document.querySelector(`input[aria-label='${label}']`).parentElement.parentElement.getBoundingClientRect();
+                    const tile = [...document.querySelectorAll('[data-testid="stImage"]')]
+                        .find(e => !(e.textContent || '').startsWith('original')).querySelector('img').getBoundingClientRect();
+                    return [{top: thumb.top, bottom: thumb.bottom}, {top: tile.top, bottom: tile.bottom}];
+                }""", label)
+            assert 0 <= thumb["top"] and thumb["bottom"] <= 844, f"{label}: the slider is off screen ({thumb})"
+            assert thumb["bottom"] <= tile["top"] and tile["bottom"] <= 844, f"{label}: the first sample is not on screen below the slider ({thumb}, {tile})"
+        from tests.browser.conftest import SCREENSHOTS
+
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "playground_phone.png"))
+    finally:
+        context.close()
