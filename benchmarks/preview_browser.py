@@ -64,7 +64,7 @@ async ({before, want, deadline}) => {
   const t0 = performance.now();
   while (performance.now() - t0 < deadline) {
     await new Promise(r => requestAnimationFrame(r));
-    const tiles = [...document.querySelectorAll('[data-testid="stImage"]')]
+    const tiles = [...document.querySelectorAll('[data-testid="stImage"], [data-testid="auglabTile"]')]
       .filter(e => !(e.textContent || '').startsWith('original'));
     const imgs = tiles.map(e => e.querySelector('img')).filter(Boolean);
     if (imgs.length !== want || imgs.some(i => before.includes(i.src))) continue;
@@ -97,6 +97,7 @@ PHASES = (
     ("→ last message in the browser", "end", "recv_last"),
     ("→ tile images fetched over HTTP", "recv_last", "fetch_end"),
     ("→ decoded and painted", "fetch_end", "painted"),
+    ("(no fetches) last message → painted", "recv_last", "painted"),
 )
 
 
@@ -147,7 +148,7 @@ def wait_idle(page, quiet_ms: int = 500) -> None:
 
 def tile_srcs(page) -> list[str]:
     """The ``src`` of every tile image now on the page (originals excluded)."""
-    return page.evaluate("""() => [...document.querySelectorAll('[data-testid="stImage"]')]
+    return page.evaluate("""() => [...document.querySelectorAll('[data-testid="stImage"], [data-testid="auglabTile"]')]
         .filter(e => !(e.textContent || '').startsWith('original')).map(e => e.querySelector('img')?.src).filter(Boolean)""")
 
 
@@ -217,7 +218,7 @@ def open_floor(browser, url: str):
     page = context.new_page()
     page.set_default_timeout(90_000)
     page.goto(url)
-    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stImage\"] img').length === 8")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stImage\"] img, [data-testid=\"auglabTile\"] img').length === 8")
     wait_idle(page)
     return context, page
 
@@ -237,7 +238,8 @@ def phase_table(records: list[dict]) -> list[tuple[str, float | None, float | No
     """(phase, median ms, p95 ms) for each consecutive pair of milestones that every move has."""
     rows = []
     for label, a, b in PHASES:
-        values = [r[b] - r[a] for r in records if r.get(a) is not None and r.get(b) is not None]
+        values = [r[b] - r[a] for r in records if r.get(a) is not None and r.get(b) is not None
+                  and not (label.startswith("(no fetches)") and r.get("fetch_end") is not None)]
         rows.append((label, statistics.median(values) if values else None, p95(values) if values else None))
     return rows
 
@@ -305,7 +307,7 @@ def main() -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
             app_context, app_page = open_playground(browser, app.url, photo)
-            natural = app_page.evaluate("""() => { const e = [...document.querySelectorAll('[data-testid="stImage"]')]
+            natural = app_page.evaluate("""() => { const e = [...document.querySelectorAll('[data-testid="stImage"], [data-testid="auglabTile"]')]
                 .find(x => !(x.textContent || '').startsWith('original')); const i = e.querySelector('img'); return [i.naturalWidth, i.naturalHeight]; }""")
             floor = start("benchmarks/preview_floor.py", {"AUGLAB_PREVIEW_TRACE": str(floor_trace), "FLOOR_TILE_WIDTH": str(natural[0]),
                                                           "FLOOR_TILE_HEIGHT": str(natural[1])}, work / "floor.log")

@@ -4,11 +4,14 @@ Run by ``benchmarks/preview_browser.py`` with ``streamlit run``; not part of the
 move shows a different set of 8 JPEG tiles (so the browser really fetches new images), laid out
 like the Playground's grid (controls on the left, the grid on the right, four columns). Tiles have
 the pixel size and JPEG quality given by ``FLOOR_TILE_WIDTH``, ``FLOOR_TILE_HEIGHT`` and
-``FLOOR_TILE_QUALITY``, so that the floor sends what our page sends.
+``FLOOR_TILE_QUALITY``, so that the floor sends what our page sends. ``FLOOR_MODE`` picks how the
+grid travels: ``columns`` (the Playground's way: one ``st.image`` per tile), ``list`` (one
+``st.image`` with all 8) or ``inline`` (one ``st.html`` element with the tiles as ``data:`` URLs).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import time
@@ -60,6 +63,11 @@ def panel() -> None:
     captions = [f"angle set {value} tile {i}" for i in range(len(tiles))]
     if MODE == "list":  # one element holding all 8 images
         right.image(tiles, caption=captions, width=WIDTH * 4 // 10)
+    elif MODE == "inline":  # one HTML element, tiles inline as data: URLs, so no media fetches at all
+        cells = "".join(
+            f'<figure data-testid="auglabTile" style="margin:0"><img src="data:image/jpeg;base64,{base64.b64encode(t).decode()}" style="width:100%">'
+            f'<figcaption data-testid="auglabTileCaption" style="font-size:0.8rem">{c}</figcaption></figure>' for t, c in zip(tiles, captions))
+        right.html(f'<div style="display:grid;grid-template-columns:repeat(4,1fr);gap:1rem">{cells}</div>')
     else:  # one element per tile, in four columns (the Playground's layout)
         columns = right.columns(4)
         for i, tile in enumerate(tiles):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,11 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def _captions(at: AppTest) -> list[str]:
-    return [i.caption for element in at.get("image") for i in element.proto.imgs if i.caption]
+    """Captions of the originals (``st.image``) and then of the tiles (one inline-HTML grid)."""
+    originals = [i.caption for element in at.get("image") for i in element.proto.imgs if i.caption]
+    tiles = [html.unescape(c) for element in at.get("html")
+             for c in re.findall(r'data-testid="auglabTileCaption">(.*?)</figcaption>', element.proto.body)]
+    return originals + tiles
 
 
 @pytest.fixture

@@ -162,3 +162,20 @@ def test_per_channel_noise_captions_at_defaults(name, rgb_image):
     """Both crashed the Playground at their defaults: their noise parameter is one value per channel."""
     grid = render_grid(catalog.create_transform(name, image_size=(64, 80)), [rgb_image], n=2, seed=0)
     assert all(t.caption and "applied" != t.caption for t in grid.tiles)
+
+
+def test_tiles_are_sent_at_display_size_but_kept_full_size(rgb_image, monkeypatch):
+    """The browser gets tiles shrunk to AUGLAB_PREVIEW_TILE_SIZE; captions and arrays are those of the full tile."""
+    import cv2
+
+    big = cv2.resize(rgb_image, (640, 512), interpolation=cv2.INTER_NEAREST)
+    rotate = catalog.create_transform("Rotate", image_size=big.shape[:2])
+    monkeypatch.setenv("AUGLAB_PREVIEW_TILE_SIZE", "160")
+    small = render_grid(rotate, [big], n=2, seed=5)
+    monkeypatch.setenv("AUGLAB_PREVIEW_TILE_SIZE", "0")
+    full = render_grid(rotate, [big], n=2, seed=5)
+    for a, b in zip(small.tiles, full.tiles):
+        assert cv2.imdecode(np.frombuffer(a.encoded, np.uint8), cv2.IMREAD_COLOR).shape == (128, 160, 3)
+        assert cv2.imdecode(np.frombuffer(b.encoded, np.uint8), cv2.IMREAD_COLOR).shape == (512, 640, 3)
+        np.testing.assert_array_equal(a.image, b.image)
+        assert a.caption == b.caption and len(a.encoded) < len(b.encoded) / 4

@@ -9,6 +9,8 @@ browser's ``performance.timeOrigin + performance.now()`` on the same machine), s
 
 from __future__ import annotations
 
+import base64
+import html
 import json
 import time
 from dataclasses import dataclass, field
@@ -19,7 +21,7 @@ import streamlit as st
 
 from augment_core import AugLabError
 from augment_core.settings import get_int, get_setting
-from augment_core.transforms import LoadedImage, PreviewGrid, encode_jpeg, plan_preview, render_grid, shrink
+from augment_core.transforms import LoadedImage, PreviewGrid, Tile, encode_jpeg, plan_preview, render_grid, shrink
 from ui.common import show_error
 
 # Grids estimated to take longer than this show a spinner in place of the old tiles.
@@ -63,15 +65,40 @@ def original_jpeg(array: np.ndarray) -> bytes:
     return encode_jpeg(array, quality=92)
 
 
+def tiles_html(tiles: list[Tile], columns: int) -> str:
+    """The tiles as one HTML grid, each JPEG inline as a ``data:`` URL, with its caption below it.
+
+    One element instead of one ``st.image`` per tile: the browser gets the tiles inside the delta
+    itself, so a slider move needs no further HTTP requests (8 media fetches were the largest
+    part of the Streamlit floor: ``benchmarks/preview_browser.py --floor-modes columns,inline``).
+    """
+    cells = "".join(
+        f'<figure data-testid="auglabTile"><img src="data:image/jpeg;base64,{base64.b64encode(tile.encoded).decode()}" '
+        f'alt="sample {i + 1}"><figcaption data-testid="auglabTileCaption">{html.escape(tile.caption)}</figcaption></figure>'
+        for i, tile in enumerate(tiles)
+    )
+    return f'<div class="auglab-tiles" style="--auglab-columns:{columns}">{cells}</div>'
+
+
+# Tiles laid out like Streamlit's own images: a 4-column grid, rounded corners, small grey captions.
+_TILES_CSS = """
+<style>
+.auglab-tiles { display: grid; grid-template-columns: repeat(var(--auglab-columns), minmax(0, 1fr)); gap: 1rem; }
+.auglab-tiles figure { margin: 0; display: flex; flex-direction: column; align-items: center; }
+.auglab-tiles img { width: 100%; height: auto; border-radius: 0.5rem; }
+.auglab-tiles figcaption { font-size: 0.875rem; opacity: 0.6; text-align: center; margin-top: 0.25rem; overflow-wrap: anywhere; }
+@media (max-width: 640px) { .auglab-tiles { gap: 0.4rem; } .auglab-tiles figcaption { font-size: 0.65rem; line-height: 1.1; } }
+</style>
+"""
+
+
 def draw_grid(result: PreviewGrid, images: list[LoadedImage], n: int) -> None:
     """The originals in a narrow column, then the tiles four to a row, each with its caption."""
     originals_column, tiles = st.columns([1, 3.2])
     originals = originals_column.container(key="playground-originals")
     for img in images:
         originals.image(original_jpeg(img.array), caption=f"original · {img.name}", width="stretch")
-    columns = tiles.columns(min(4, n))
-    for i, tile in enumerate(result.tiles):
-        columns[i % len(columns)].image(tile.encoded, caption=tile.caption, width="stretch")
+    tiles.html(tiles_html(result.tiles, min(4, n)))
     st.caption(f"{n} samples in {result.total_ms:.0f} ms (albumentations {result.transform_ms:.0f} ms).")
 
 
@@ -136,7 +163,6 @@ _NARROW_CSS = f"""
   .st-key-{GRID_KEY} [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap; gap: 0.4rem; }}
   .st-key-{GRID_KEY} [data-testid="stColumn"] {{ min-width: 0; width: auto; flex: 1 1 0; }}
   .st-key-{GRID_KEY} [data-testid="stColumn"]:has(.st-key-playground-originals) {{ flex: 0 0 20%; }}
-  .st-key-{GRID_KEY} [data-testid="stImageCaption"] {{ font-size: 0.65rem; line-height: 1.1; }}
 }}
 </style>
 """
@@ -144,4 +170,4 @@ _NARROW_CSS = f"""
 
 def narrow_screen_layout() -> None:
     """Inject the narrow-screen rules once per page run (outside the fragment, so not on every move)."""
-    st.html(_NARROW_CSS)
+    st.html(_NARROW_CSS + _TILES_CSS)

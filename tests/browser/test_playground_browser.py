@@ -23,7 +23,8 @@ def _phone_photo() -> bytes:
 
 
 def _captions(page) -> list[str]:
-    return page.eval_on_selector_all("[data-testid='stImageCaption']", "els => els.map(e => e.textContent)")
+    """Captions of the originals (Streamlit images), then of the tiles (the inline grid), in page order."""
+    return page.eval_on_selector_all("[data-testid='stImageCaption'], [data-testid='auglabTileCaption']", "els => els.map(e => e.textContent)")
 
 
 def test_upload_pick_rotate_move_slider(page, app_url, screenshot):
@@ -57,7 +58,7 @@ def test_upload_pick_rotate_move_slider(page, app_url, screenshot):
     start.focus()
     page.keyboard.press("End")  # start thumb up to the end thumb: every sample rotates by exactly +90°
     page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=\"stImageCaption\"]')].filter(e => e.textContent.startsWith('angle +90.0')).length === 8",
+        "() => [...document.querySelectorAll('[data-testid=\"auglabTileCaption\"]')].filter(e => e.textContent.startsWith('angle +90.0')).length === 8",
         timeout=30_000,
     )
     wait_for_app(page)
@@ -65,7 +66,7 @@ def test_upload_pick_rotate_move_slider(page, app_url, screenshot):
     page.keyboard.press("PageDown")  # widen the range again: start thumb down a page
     page.keyboard.press("PageDown")
     page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=\"stImageCaption\"]')].filter(e => e.textContent.startsWith('angle +90.0')).length < 8",
+        "() => [...document.querySelectorAll('[data-testid=\"auglabTileCaption\"]')].filter(e => e.textContent.startsWith('angle +90.0')).length < 8",
         timeout=30_000,
     )
     wait_for_app(page)
@@ -82,7 +83,7 @@ def _expected_captions(limit: tuple[int, int]) -> list[str]:
     image = downscale(np.asarray(load_sample("Labelled grid")), get_int("AUGLAB_PREVIEW_SIZE"))
     transform = catalog.create_transform("Rotate", {"limit": limit}, image_size=image.shape[:2])
     captions = [t.caption for t in render_grid(transform, [image], n=8, seed=42, encode=False).tiles]
-    return [c for column in range(4) for c in captions[column::4]]  # the page's order: four columns, top to bottom
+    return captions
 
 
 def _tile_captions(page) -> list[str]:
@@ -95,8 +96,7 @@ def _settle_on(page, expected: list[str]) -> None:
 
     try:
         page.wait_for_function(
-        """want => { const got = [...document.querySelectorAll('[data-testid="stImageCaption"]')].map(e => e.textContent)
-                     .filter(c => !c.startsWith('original')); return JSON.stringify(got) === JSON.stringify(want); }""",
+        """want => { const got = [...document.querySelectorAll('[data-testid="auglabTileCaption"]')].map(e => e.textContent); return JSON.stringify(got) === JSON.stringify(want); }""",
         arg=expected, timeout=60_000,
         )
     except PlaywrightTimeout:
@@ -147,8 +147,7 @@ def test_on_a_phone_the_samples_stay_in_view_below_the_slider(browser, app_url):
             thumb, tile = page.evaluate(
                 """label => {
                     const thumb = document.querySelector(`input[aria-label='${label}']`).parentElement.parentElement.getBoundingClientRect();
-                    const tile = [...document.querySelectorAll('[data-testid="stImage"]')]
-                        .find(e => !(e.textContent || '').startsWith('original')).querySelector('img').getBoundingClientRect();
+                    const tile = document.querySelector('[data-testid="auglabTile"] img').getBoundingClientRect();
                     return [{top: thumb.top, bottom: thumb.bottom}, {top: tile.top, bottom: tile.bottom}];
                 }""", label)
             assert 0 <= thumb["top"] and thumb["bottom"] <= 844, f"{label}: the slider is off screen ({thumb})"
