@@ -291,6 +291,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--moves", type=int, default=20, help="slider moves per page and round")
     parser.add_argument("--rounds", type=int, default=1, help="rounds; each measures both pages in turn")
+    parser.add_argument("--floor-mode", default="columns", help="how the floor sends its tiles: columns (st.image each), list or inline")
     parser.add_argument("--floor-modes", default="", help="compare floor variants only, e.g. columns,list@192x256 (no app)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -310,7 +311,7 @@ def main() -> None:
             natural = app_page.evaluate("""() => { const e = [...document.querySelectorAll('[data-testid="stImage"], [data-testid="auglabTile"]')]
                 .find(x => !(x.textContent || '').startsWith('original')); const i = e.querySelector('img'); return [i.naturalWidth, i.naturalHeight]; }""")
             floor = start("benchmarks/preview_floor.py", {"AUGLAB_PREVIEW_TRACE": str(floor_trace), "FLOOR_TILE_WIDTH": str(natural[0]),
-                                                          "FLOOR_TILE_HEIGHT": str(natural[1])}, work / "floor.log")
+                                                          "FLOOR_TILE_HEIGHT": str(natural[1]), "FLOOR_MODE": args.floor_mode}, work / "floor.log")
             floor_context, floor_page = open_floor(browser, floor.url)
             ours: list[dict] = []
             base: list[dict] = []
@@ -330,7 +331,7 @@ def main() -> None:
     print(f"\nChromium, 12 MP EXIF-rotated upload → preview, Rotate, {args.moves} moves × {args.rounds} round(s); "
           f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     report("Playground (ours)", ours)
-    report("Floor (8 precomputed tiles, no work)", base)
+    report(f"Floor (8 precomputed tiles, no work, sent as {args.floor_mode})", base)
     ratio = statistics.median(total(ours)) / statistics.median(total(base))
     ratio95 = p95(total(ours)) / p95(total(base))
     print(f"\nours / floor: median {ratio:.2f}×, p95 {ratio95:.2f}×")
