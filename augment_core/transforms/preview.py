@@ -149,8 +149,8 @@ def _as_rgb_uint8(image: np.ndarray) -> np.ndarray:
         image = np.repeat(image[..., None], 3, axis=2)
     if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] == 0 or image.shape[1] == 0:
         raise AugLabError(f"The transform returned an image of shape {image.shape}, which cannot be shown.", hint="Try other values.")
-    if image.dtype != np.uint8:
-        image = np.clip(image, 0, 255).astype(np.uint8)
+    if image.dtype != np.uint8:  # e.g. a float image: its range is unknown, so guessing would mislead
+        raise AugLabError(f"The transform returned {image.dtype} pixels, which cannot be shown as a picture.", hint="Try another transform.")
     return image
 
 

@@ -158,3 +158,24 @@ def test_on_a_phone_the_samples_stay_in_view_below_the_slider(browser, app_url):
         page.screenshot(path=str(SCREENSHOTS / "playground_phone.png"))
     finally:
         context.close()
+
+
+def test_a_slow_transform_hides_the_old_tiles_and_comes_smaller_first(page, app_url):
+    """Issue 10: PiecewiseAffine took ~25 s with the old tiles on screen and nothing saying it was working."""
+    page.goto(app_url)
+    wait_for_app(page)
+    page.wait_for_selector("[data-testid='auglabTileCaption']")
+    assert any(c.startswith("angle") for c in _tile_captions(page))
+    page.locator("input[aria-label='Search']").first.fill("PiecewiseAffine")
+    page.keyboard.press("Enter")
+    # The Rotate tiles must leave as soon as the new preview starts, not when it ends.
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('[data-testid=\"auglabTileCaption\"]')].some(e => e.textContent.startsWith('angle'))",
+        timeout=30_000,
+    )
+    page.wait_for_selector("text=shown at", timeout=60_000)
+    wait_for_app(page)
+    note = page.inner_text("body")
+    assert "PiecewiseAffine" in note and "for 8 samples at full size" in note
+    assert 1 <= len(_tile_captions(page)) <= 8
+    assert page.get_by_role("button", name="Full grid").is_visible()
