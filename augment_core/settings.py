@@ -29,6 +29,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUGLAB_TORCH_THREADS", "0", "Threads torch may use for training; 0 means all CPU cores."),
     Setting("AUGLAB_RESNET18_URL", "https://download.pytorch.org/models/resnet18-f37072fd.pth", "Where the ImageNet ResNet-18 checkpoint is downloaded from on first use (its file name must end in -<sha256 prefix>.pth; the hash is checked)."),
     Setting("AUGLAB_ZIP_MAX_BYTES", "1000000000", "Largest total uncompressed size, in bytes, of an uploaded zip data set; checked before extracting."),
+    Setting("AUGLAB_PIPELINE_MAX_STEPS", "100", "Most steps (group members included) an imported pipeline file or a share link may hold; more is refused before anything is built."),
+    Setting("AUGLAB_LINK_MAX_CHARS", "8000", "Longest share-link parameter (``?pipeline=``), in characters, that is decoded."),
+    Setting("AUGLAB_LINK_MAX_SAMPLES", "8", "Most built-in images a ``?samples=`` link may name; repeats are loaded once, extra names are dropped with a note."),
     Setting("AUGLAB_ZIP_MAX_FILES", "20000", "Most entries an uploaded zip data set may contain; checked before extracting."),
 )
 

@@ -18,6 +18,9 @@ import typing
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+import annotated_types
+from pydantic import AfterValidator
+
 Kind = Literal["range", "number", "select", "bool", "color", "pair"]
 
 INTERPOLATION_LABELS = {0: "nearest", 1: "linear", 2: "cubic", 3: "area", 4: "lanczos", 5: "linear (exact)", 6: "nearest (exact)"}
@@ -61,7 +64,8 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "Affine.shear": {"low": -45, "high": 45, "step": 1},
     "Affine.translate_percent": {"kind": "range", "low": -0.5, "high": 0.5, "default": (0.0, 0.0), "step": 0.01},
     "shift_limit": {"low": -0.5, "high": 0.5, "step": 0.01}, "scale_limit": {"low": -0.5, "high": 1.0, "step": 0.01},
-    "distort_limit": {"low": -0.95, "high": 1.0},  # -1 collapses a grid cell to zero width "Perspective.scale": {"low": 0.0, "high": 0.3, "step": 0.01},
+    "distort_limit": {"low": -0.95, "high": 1.0},  # -1 collapses a grid cell to zero width
+    "Perspective.scale": {"low": 0.0, "high": 0.3, "step": 0.01},
     "PiecewiseAffine.scale": {"low": 0.0, "high": 0.1, "step": 0.005}, "nb_rows": {"low": 2, "high": 10}, "nb_cols": {"low": 2, "high": 10},
     "ElasticTransform.alpha": {"low": 0.0, "high": 300.0, "step": 1.0}, "ElasticTransform.sigma": {"low": 1.0, "high": 100.0, "step": 1.0},
     "clip_limit": {"low": 1.0, "high": 40.0, "step": 0.5}, "tile_grid_size": {"low": 1, "high": 32},
@@ -122,7 +126,10 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "CLAHE.clip_limit": {"low": 1.0, "high": 40.0, "step": 0.5, "default": (1.0, 4.0)},
     "RandomResizedCrop.ratio": {"low": 0.1, "high": 10.0, "step": 0.05},
     "Downscale.scale_range": {"low": 0.05, "high": 1.0}, "GlassBlur.sigma": {"low": 0.1, "high": 5.0},
-    "ShotNoise.scale_range": {"low": 0.01, "high": 1.0}, "Posterize.num_bits": {"high": 7},
+    "ShotNoise.scale_range": {"low": 0.01, "high": 1.0},
+    # A single 8 is refused by albumentations, but 8 bits (the image unchanged) is a valid end of a
+    # range, which files use (TrivialAugment draws 4..8): files and links may go one further.
+    "Posterize.num_bits": {"high": 7, "accept_high": 8},
     # Erasing crashes in albumentations 2.0.8 when no hole of the drawn area fits the aspect-ratio
     # range; up to a fifth of the image it always fits. Previews report any remaining failure.
     "Erasing.scale": {"low": 0.01, "high": 0.2, "default": (0.02, 0.2)}, "Erasing.ratio": {"low": 0.3, "high": 3.3},
@@ -155,6 +162,7 @@ class ParamSpec:
     labels: tuple[str, ...] = ()  # select labels, same order as ``options``
     parts: tuple[str, str] = ("min", "max")  # names of a pair's two numbers
     hidden: bool = False  # left at albumentations' default, not shown
+    accept_high: float | None = None  # largest value a file or link may hold, when above ``high``
 
     @property
     def label(self) -> str:
@@ -176,26 +184,68 @@ def _args_help(doc: str | None) -> dict[str, str]:
     return helps
 
 
-def _range_bounds(field: Any) -> tuple[float | None, float | None, bool, bool]:
-    """Bounds from ``Ge``/``Le``/``Gt``/``Lt`` metadata and ``check_range_bounds`` validators.
+# albumentations' ``check_range_bounds`` validators say their bounds only in their error message
+# ("All values in (-inf,) must be >= 0 and <= 1"), which is part of the library's public
+# behaviour; probing the validator with -inf and +inf reads both ends without touching closures.
+_BOUNDS_MESSAGE = re.compile(r"must be (>=|>) (\S+?)(?: and (<=|<) (\S+?))?$")
 
+
+def _probe_bounds(func: Any) -> tuple[float | None, float | None, bool, bool] | None:
+    """Bounds of a range validator, read from what it says about (-inf,) and (+inf,)."""
+    low = high = None
+    low_open = high_open = False
+    found = False
+    for probe in (float("-inf"), float("inf")):
+        try:
+            func((probe,))
+        except ValueError as exc:
+            match = _BOUNDS_MESSAGE.search(str(exc).strip())
+            if match is None:
+                continue
+            found = True
+            low, low_open = float(match.group(2)), match.group(1) == ">"
+            if match.group(4) is not None:
+                high, high_open = float(match.group(4)), match.group(3) == "<"
+        except Exception:  # noqa: BLE001 - a validator of another shape: it says nothing about bounds
+            return None
+    return (low, high, low_open, high_open) if found else None
+
+
+def _range_bounds(field: Any) -> tuple[float | None, float | None, bool, bool]:
+    """Bounds from the field's public metadata: ``annotated_types`` constraints and range validators.
+
+    ``Ge``/``Gt``/``Le``/``Lt`` are read as such; an ``AfterValidator`` is asked about -inf/+inf
+    (see :func:`_probe_bounds`); ``process_non_negative_range`` means the low end is 0.
     Returns (low, high, low_exclusive, high_exclusive); exclusive ends are moved in by one step later.
     """
     low = high = None
     low_open = high_open = False
     for meta in getattr(field, "metadata", ()):
-        func = getattr(meta, "func", None)
-        if func is not None and func.__closure__ and "min_val" in func.__code__.co_freevars:
-            cells = dict(zip(func.__code__.co_freevars, (c.cell_contents for c in func.__closure__)))
-            low, high = cells["min_val"], cells["max_val"]
-            low_open, high_open = not cells["min_inclusive"], not cells["max_inclusive"]
-        name = type(meta).__name__.lower()
-        value = getattr(meta, name, None) if name in ("ge", "gt", "le", "lt") else None
-        if isinstance(value, (int, float)):
-            if name in ("ge", "gt"):
-                low, low_open = value, name == "gt"
-            else:
-                high, high_open = value, name == "lt"
+        if isinstance(meta, (annotated_types.Ge, annotated_types.Gt)):
+            value = meta.ge if isinstance(meta, annotated_types.Ge) else meta.gt
+            if isinstance(value, (int, float)):
+                low, low_open = value, isinstance(meta, annotated_types.Gt)
+        elif isinstance(meta, (annotated_types.Le, annotated_types.Lt)):
+            value = meta.le if isinstance(meta, annotated_types.Le) else meta.lt
+            if isinstance(value, (int, float)):
+                high, high_open = value, isinstance(meta, annotated_types.Lt)
+        elif isinstance(meta, annotated_types.Interval):
+            for attr, value in (("ge", meta.ge), ("gt", meta.gt), ("le", meta.le), ("lt", meta.lt)):
+                if isinstance(value, (int, float)):
+                    if attr in ("ge", "gt"):
+                        low, low_open = value, attr == "gt"
+                    else:
+                        high, high_open = value, attr == "lt"
+        elif isinstance(meta, AfterValidator):
+            if getattr(meta.func, "__name__", "") == "process_non_negative_range":
+                low, low_open = 0, False
+                continue
+            probed = _probe_bounds(meta.func)
+            if probed is not None:
+                p_low, p_high, low_open, p_high_open = probed
+                low = int(p_low) if p_low is not None and p_low.is_integer() else p_low
+                if p_high is not None:
+                    high, high_open = (int(p_high) if p_high.is_integer() else p_high), p_high_open
     return low, high, low_open, high_open
 
 
@@ -353,13 +403,21 @@ def parse_text_value(spec: ParamSpec, text: str) -> Any:
     """
     text = text.strip()
     if spec.kind in ("range", "pair"):
-        low, high = (float(v) for v in text.split(","))
+        parts = text.split(",")
+        if len(parts) != 2:
+            raise ValueError(f"{spec.name} needs two numbers separated by a comma")
+        low, high = (float(v) for v in parts)
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise ValueError(f"{spec.name} must be finite numbers")
         values = (int(low), int(high)) if spec.integer else (low, high)
         if not (spec.low <= values[0] <= spec.high and spec.low <= values[1] <= spec.high):
             raise ValueError(f"{spec.name} must be within {spec.low}..{spec.high}")
         return values
     if spec.kind == "number":
-        value = int(float(text)) if spec.integer else float(text)
+        number = float(text)
+        if not math.isfinite(number):
+            raise ValueError(f"{spec.name} must be a finite number")
+        value = int(number) if spec.integer else number
         if not spec.low <= value <= spec.high:
             raise ValueError(f"{spec.name} must be within {spec.low}..{spec.high}")
         return value
@@ -371,3 +429,52 @@ def parse_text_value(spec: ParamSpec, text: str) -> Any:
         if text in (str(option), label):
             return option
     raise ValueError(f"{text!r} is not an option of {spec.name}")
+
+
+def _numbers(value: Any) -> list[float]:
+    """Every number inside ``value`` (tuples, lists, ``{"x": …, "y": …}`` dicts); booleans are not numbers."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return []
+    if isinstance(value, (int, float)):
+        return [float(value)]
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _numbers(v)]
+    if isinstance(value, (tuple, list)):
+        return [n for v in value for n in _numbers(v)]
+    return []
+
+
+def out_of_bounds(specs: tuple[ParamSpec, ...], args: dict[str, Any]) -> list[str]:
+    """Plain-words problems with constructor ``args`` that a widget of ``specs`` could not show.
+
+    This is the one bounds check shared by the widgets, the importer, share links and the
+    experiment spec: a file or a link can never ask for more than a slider can. Every number
+    must be finite; numbers of a range, number or pair widget must lie within its low..high;
+    colour channels within 0..255. Hidden parameters are not checked here (they keep
+    albumentations' validation).
+
+    Example:
+        >>> out_of_bounds(derive_params(A.GaussianBlur), {"blur_limit": (3, 99999)})
+        ['blur_limit 99999 is outside the allowed 0 to 31']
+    """
+    problems: list[str] = []
+    by_name = {spec.name: spec for spec in specs}
+    for name, value in args.items():
+        numbers = _numbers(value)
+        if any(not math.isfinite(n) for n in numbers):
+            problems.append(f"{name} must be a finite number, not {value!r}")
+            continue
+        spec = by_name.get(name)
+        if spec is None or spec.hidden:
+            continue
+        if spec.kind == "color":
+            low, high = 0.0, 255.0
+        elif spec.kind in ("range", "number", "pair") and spec.low is not None and spec.high is not None:
+            low, high = float(spec.low), float(spec.high if spec.accept_high is None else spec.accept_high)
+        else:
+            continue
+        bad = [n for n in numbers if not low <= n <= high]
+        if bad:
+            shown = int(bad[0]) if float(bad[0]).is_integer() else bad[0]
+            problems.append(f"{name} {shown} is outside the allowed {low:g} to {high:g}")
+    return problems
