@@ -26,7 +26,7 @@ from sklearn.metrics import confusion_matrix
 from augment_core.errors import AugLabError
 from augment_core.experiment.augmentation import create_train_transform
 from augment_core.experiment.backbones import get_backbone_info
-from augment_core.experiment.datasets import DATASETS, ImageDataset, create_dataset, kfold_indices, split_indices
+from augment_core.experiment.datasets import DATASETS, ImageDataset, check_data_budget, create_dataset, kfold_indices, split_indices
 from augment_core.experiment.loader import AugmentedBatches, Normaliser, PlainBatches, batch_plan
 from augment_core.experiment.results import BatchProgress, EpochRecord, ExperimentResult, FinalEvaluation
 from augment_core.experiment.spec import ExperimentSpec
@@ -128,6 +128,7 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
     """
     configure_threads()
     data = dataset if dataset is not None else load_dataset(spec)
+    check_data_budget(len(data.images), spec.image_size)  # budgets before work (digits, zips, folders)
     info = get_backbone_info(spec.backbone)
     splits = replicate_splits(spec, data.labels)
     classes = len(data.class_names)

@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from augment_core.errors import AugLabError
-from augment_core.experiment.datasets import ImageDataset
+from augment_core.experiment.datasets import ImageDataset, check_data_budget
 from augment_core.transforms.images import load_image
 from augment_core.settings import get_int
 
@@ -55,13 +55,20 @@ class ValidationReport:
 
 
 def square_resize(array: np.ndarray, size: int) -> np.ndarray:
-    """Resize (H, W, 3) uint8 so the shorter side is ``size``, then centre-crop to (size, size, 3)."""
+    """Resize (H, W, 3) uint8 so the shorter side is ``size``, then centre-crop to (size, size, 3).
+
+    The centre square is cut from the source first and only it is resized, so the cost is
+    bounded by ``size``² whatever the aspect ratio (a 1×1,000,000 strip used to ask for a
+    ``size`` × 10⁸-pixel intermediate image, about 12 GB).
+    """
     h, w = array.shape[:2]
-    scale = size / min(h, w)
-    nw, nh = max(size, round(w * scale)), max(size, round(h * scale))
-    img = Image.fromarray(array).resize((nw, nh), Image.Resampling.BILINEAR if scale > 1 else Image.Resampling.LANCZOS)
-    left, top = (nw - size) // 2, (nh - size) // 2
-    return np.asarray(img.crop((left, top, left + size, top + size)))
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    square = np.ascontiguousarray(array[top:top + side, left:left + side])
+    if side == size:
+        return square
+    resample = Image.Resampling.BILINEAR if size > side else Image.Resampling.LANCZOS
+    return np.asarray(Image.fromarray(square).resize((size, size), resample))
 
 
 def _safe_parts(name: str) -> tuple[str, ...]:
@@ -135,6 +142,7 @@ def load_mapping(files_by_class: dict[str, list[tuple[str, bytes]]], *, image_si
     labels: list[int] = []
     names: list[str] = []
     class_names = sorted(c for c in files_by_class if c.strip())
+    check_data_budget(sum(len(files_by_class[c]) for c in class_names), image_size, what="The uploaded data set")
     per_class: dict[str, int] = {}
     for label, cls in enumerate(class_names):
         per_class[cls] = 0
