@@ -24,7 +24,7 @@ from augment_core.experiment import build_compose, spec_limit
 from augment_core.prove import ALPHA_RANGE, SEEDS_RANGE, parse_experiment_link, link_signature
 from augment_core.pipelines import to_dict
 from augment_core.pipelines import create_pipeline_preset, get_pipeline_preset, list_pipeline_presets
-from augment_core.transforms import render_grid
+from augment_core.transforms import IMAGE_TYPES, render_grid
 from ui.common import show_error
 from ui.pipeline_state import get_pipeline, pipeline_dict
 
@@ -90,7 +90,7 @@ def _class_uploads() -> dict[str, list[tuple[str, bytes]]]:
                                  help="What the images in this box show; the model learns to tell the classes apart.")
             files = st.file_uploader(f"Images of “{name}”", accept_multiple_files=True, key=f"{K}:class:{class_id}:files",
                                      help="Drop a few images of this class (JPEG, PNG, WebP…); more images give a narrower interval.",
-                                     type=["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"])
+                                     type=list(IMAGE_TYPES))
             if len(ids) > 2 and st.button("Remove this class", key=f"{K}:class:{class_id}:remove", icon=":material/delete:",
                                                   help="Drop this class and its images from the data set."):
                 ids.remove(class_id)

@@ -8,10 +8,10 @@ Modules: ``catalog`` (the transform registry), ``params`` (widget specs from eac
 from augment_core.faces import lazy_face
 
 __getattr__, __dir__, __all__ = lazy_face(__name__, {
-    "catalog": ["FAMILY_ORDER", "TransformSpec", "create_transform", "get_transform", "list_transforms"],
+    "catalog": ["FAMILY_ORDER", "TransformSpec", "check_bounds", "create_transform", "get_transform", "list_transforms"],
     "codegen": ["call_code", "compose_code", "transform_code"],
-    "images": ["LoadedImage", "PreviewCache", "downscale", "load_image"],
-    "params": ["ParamSpec", "derive_params", "parse_text_value", "to_kwargs"],
+    "images": ["IMAGE_TYPES", "LoadedImage", "PreviewCache", "downscale", "load_image"],
+    "params": ["ParamSpec", "derive_params", "out_of_bounds", "parse_text_value", "to_kwargs"],
     "preview": ["PreviewGrid", "Tile", "caption_for", "encode_jpeg", "render_grid"],
     "samples": ["SAMPLES", "list_samples", "load_sample"],
 })

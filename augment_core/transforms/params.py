@@ -23,8 +23,16 @@ from pydantic import AfterValidator
 
 Kind = Literal["range", "number", "select", "bool", "color", "pair"]
 
-INTERPOLATION_LABELS = {0: "nearest", 1: "linear", 2: "cubic", 3: "area", 4: "lanczos", 5: "linear (exact)", 6: "nearest (exact)"}
-BORDER_LABELS = {0: "constant (fill colour)", 1: "replicate edge", 2: "reflect", 3: "wrap around", 4: "reflect (no edge repeat)"}
+# OpenCV's integer codes, once: (label a widget shows, cv2 constant a code snippet writes).
+OPENCV_CODES: dict[str, dict[int, tuple[str, str]]] = {
+    "interpolation": {0: ("nearest", "cv2.INTER_NEAREST"), 1: ("linear", "cv2.INTER_LINEAR"), 2: ("cubic", "cv2.INTER_CUBIC"),
+                      3: ("area", "cv2.INTER_AREA"), 4: ("lanczos", "cv2.INTER_LANCZOS4"), 5: ("linear (exact)", "cv2.INTER_LINEAR_EXACT"),
+                      6: ("nearest (exact)", "cv2.INTER_NEAREST_EXACT")},
+    "border_mode": {0: ("constant (fill colour)", "cv2.BORDER_CONSTANT"), 1: ("replicate edge", "cv2.BORDER_REPLICATE"),
+                    2: ("reflect", "cv2.BORDER_REFLECT"), 3: ("wrap around", "cv2.BORDER_WRAP"), 4: ("reflect (no edge repeat)", "cv2.BORDER_REFLECT_101")},
+}
+INTERPOLATION_LABELS = {code: label for code, (label, _) in OPENCV_CODES["interpolation"].items()}
+BORDER_LABELS = {code: label for code, (label, _) in OPENCV_CODES["border_mode"].items()}
 _CODE_LABELS = {"interpolation": INTERPOLATION_LABELS, "border_mode": BORDER_LABELS}
 
 # Parameters that only matter for masks, boxes or keypoints, or that take Python objects:
