@@ -24,7 +24,7 @@ from augment_core.experiment import build_compose, spec_limit
 from augment_core.prove import ALPHA_RANGE, SEEDS_RANGE, parse_experiment_link, link_signature
 from augment_core.pipelines import to_dict
 from augment_core.pipelines import create_pipeline_preset, get_pipeline_preset, list_pipeline_presets
-from augment_core.transforms import IMAGE_TYPES, render_grid
+from augment_core.transforms import IMAGE_TYPES, render_grid_bounded
 from ui.common import show_error
 from ui.pipeline_state import get_pipeline, pipeline_dict
 
@@ -195,7 +195,7 @@ def augmentation_section(prepared: PreparedData | None) -> tuple[dict[str, Any] 
         st.caption("Steps: " + ", ".join(pipeline_steps(pipeline)))
         if prepared is not None:
             try:
-                grid = render_grid(build_compose(pipeline), [prepared.dataset.images[i] for i in range(0, len(prepared.dataset.images), max(1, len(prepared.dataset.images) // 4))][:4],
+                grid = render_grid_bounded(build_compose(pipeline), [prepared.dataset.images[i] for i in range(0, len(prepared.dataset.images), max(1, len(prepared.dataset.images) // 4))][:4],
                                    n=8, seed=0, encode=False)
                 st.image([enlarge(t.image, 80) for t in grid.tiles], width=80)
             except AugLabError as exc:
