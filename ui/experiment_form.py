@@ -16,7 +16,7 @@ from typing import Any
 
 import streamlit as st
 
-from augment_core import AugLabError
+from augment_core import AugLabError, markdown_text
 from augment_core.experiment import (STRATEGIES, ExperimentSpec, get_backbone_info, get_dataset_info, list_backbones,
                                      list_datasets)
 from augment_core.prove import (ENGINE_PIPELINES, PreparedData, class_samples, default_spec, enlarge, pipeline_steps, prepare_builtin, prepare_classes, prepare_zip)
@@ -107,18 +107,17 @@ def report_view(prepared: PreparedData) -> None:
     ds, report = prepared.dataset, prepared.report
     st.caption(ds.description)
     if report is not None:
+        # Class and file names come from the user's folders: shown as text, never as Markdown.
         st.markdown(f"**{report.total} images kept** in {len(report.per_class)} classes: "
-                    + ", ".join(f"{c} {n}" for c, n in report.per_class.items()))
+                    + markdown_text(", ".join(f"{c} {n}" for c, n in report.per_class.items())))
         if report.small_classes:
-            st.warning(f"Very few images in: {', '.join(report.small_classes)}. Expect a wide interval.", icon=":material/warning:")
+            st.warning(f"Very few images in: {markdown_text(', '.join(report.small_classes))}. Expect a wide interval.", icon=":material/warning:")
         if report.skipped or report.duplicates:
             with st.expander(f"{len(report.skipped)} file(s) skipped, {len(report.duplicates)} duplicate(s) dropped"):
-                for file, why in report.skipped:
-                    st.markdown(f"- `{file}`: {why}")
-                for file, same in report.duplicates:
-                    st.markdown(f"- `{file}`: identical to `{same}`")
+                st.text("\n".join([f"{file}: {why}" for file, why in report.skipped]
+                                   + [f"{file}: identical to {same}" for file, same in report.duplicates]))
     else:
-        st.markdown("**" + ", ".join(f"{c} {n}" for c, n in ds.counts().items()) + "** images per class")
+        st.markdown("**" + markdown_text(", ".join(f"{c} {n}" for c, n in ds.counts().items())) + "** images per class")
     with st.expander("Sample images of each class", expanded=True):
         for cls, images in class_samples(ds, per_class=8).items():
             st.image([enlarge(im, 64) for im in images], caption=[cls] * len(images), width=64)
