@@ -257,23 +257,28 @@ CASES: dict[str, Case] = {c.name: c for c in [
 ]}
 
 
-def run_case(case: Case) -> dict[str, Any]:
+def run_case(case: Case, code_root: Path = ROOT) -> dict[str, Any]:
     """Run ``case`` in a child process under its memory cap and time limit; return its JSON report.
 
-    A child killed by the limit or ending in a traceback gives ``{"outcome": "crashed", ...}``.
+    ``code_root`` is the checkout whose ``augment_core`` is tested (the benchmark passes the main
+    branch's for "before" figures). A child killed by the limit or ending in a traceback gives
+    ``{"outcome": "crashed", ...}``.
     """
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (case.memory_mib * MiB, case.memory_mib * MiB))
 
-    env = {**os.environ, "NO_ALBUMENTATIONS_UPDATE": "1", "PYTHONPATH": str(ROOT), **dict(case.env)}
+    env = {**os.environ, "NO_ALBUMENTATIONS_UPDATE": "1", "PYTHONPATH": os.pathsep.join(dict.fromkeys([str(code_root), str(ROOT)])),
+           **dict(case.env)}
+    start = time.perf_counter()
     try:
+        # cwd is the code root, so ``augment_core`` comes from it; ``tests.hostile`` is found on PYTHONPATH.
         done = subprocess.run([sys.executable, "-m", "tests.hostile.cases", case.name], capture_output=True, text=True,
-                              timeout=case.seconds, preexec_fn=limit, cwd=ROOT, env=env)
+                              timeout=case.seconds, preexec_fn=limit, cwd=code_root, env=env)
     except subprocess.TimeoutExpired:
-        return {"outcome": "crashed", "message": f"ran past {case.seconds:g} s"}
+        return {"outcome": "crashed", "message": f"ran past {case.seconds:g} s", "seconds": case.seconds}
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
-        return {"outcome": "crashed", "message": (done.stderr or done.stdout)[-2000:]}
+        return {"outcome": "crashed", "message": (done.stderr or done.stdout)[-2000:], "seconds": round(time.perf_counter() - start, 1)}
     return json.loads(lines[-1])
 
 
