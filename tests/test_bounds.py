@@ -102,3 +102,17 @@ def test_strict_cannot_be_switched_off_from_a_file():
 def test_user_names_are_escaped_for_markdown():
     assert markdown_text("[x](javascript:alert(1))") == "\\[x\\](javascript:alert(1))"
     assert markdown_text("a`b`_c_*d*") == "a\\`b\\`\\_c\\_\\*d\\*"
+
+
+def test_a_full_disk_while_saving_an_upload_is_a_message(monkeypatch):
+    import errno
+    from pathlib import Path
+
+    from augment_core.prove import setup
+
+    def full(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(AugLabError, match="disk is full"):
+        setup._save_upload(b"PK\x05\x06" + bytes(18))
