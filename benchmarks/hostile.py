@@ -26,11 +26,39 @@ def _row(report: dict) -> str:
     return f"{outcome:<8} {('' if seconds is None else f'{seconds:7.2f}'):>7} {('' if peak is None else peak):>6}"
 
 
+def executor_overhead(repeats: int = 15) -> None:
+    """Median time of an 8-tile 512-px preview called directly and through the bounded executor."""
+    import statistics
+    import time
+
+    import numpy as np
+
+    from augment_core.transforms import catalog, downscale, get_executor, load_sample, render_grid, render_grid_bounded
+
+    image = downscale(np.asarray(load_sample("Astronaut")), 512)
+    get_executor()
+    for name in ("Rotate", "GaussNoise", "ElasticTransform"):
+        transform = catalog.create_transform(name)
+        render_grid_bounded(transform, [image], n=8, seed=0)  # warm-up (worker start-up and imports)
+        timings: dict[str, list[float]] = {"direct": [], "bounded": []}
+        for i in range(repeats):  # interleaved, so load affects both alike
+            for label, fn in (("direct", render_grid), ("bounded", render_grid_bounded)):
+                start = time.perf_counter()
+                fn(transform, [image], n=8, seed=i)
+                timings[label].append((time.perf_counter() - start) * 1000)
+        direct, bounded = (statistics.median(timings[k]) for k in ("direct", "bounded"))
+        print(f"{name:<18} direct {direct:7.1f} ms   bounded {bounded:7.1f} ms   overhead {bounded - direct:+6.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--before", type=Path, help="another checkout to run the corpus against as well")
     parser.add_argument("-k", default="", help="only cases whose name contains this")
+    parser.add_argument("--overhead", action="store_true", help="only measure the bounded executor's overhead")
     args = parser.parse_args()
+    if args.overhead:
+        executor_overhead()
+        return
     names = [n for n in sorted(CASES) if args.k in n]
     header = f"{'case':<36} {'after: outcome':<8}  {'s':>7} {'MiB':>6}"
     if args.before:

@@ -116,3 +116,8 @@ def test_a_full_disk_while_saving_an_upload_is_a_message(monkeypatch):
     monkeypatch.setattr(Path, "write_bytes", full)
     with pytest.raises(AugLabError, match="disk is full"):
         setup._save_upload(b"PK\x05\x06" + bytes(18))
+
+
+def test_parameters_without_a_widget_are_bounded_too():
+    with pytest.raises(AugLabError, match="px"):
+        import_text('{"transform": {"__class_fullname__": "Compose", "transforms": [{"__class_fullname__": "CropAndPad", "px": 100000}]}}')

@@ -191,7 +191,8 @@ def check_bounds(name: str, args: dict[str, Any], image_size: tuple[int, int] | 
     Raises:
         AugLabError: naming the transform, the parameter, the value and the allowed range.
     """
-    problems = out_of_bounds(_params(name, image_size or bounds_image_size()), args)
+    size = image_size or bounds_image_size()
+    problems = out_of_bounds(_params(name, size), args, hidden_limit=2 * max(size))
     if problems:
         raise AugLabError(f"{name}: " + "; ".join(problems) + ".",
                           hint="These are the limits of the editor's sliders; change the value in the file or link.",

@@ -43,6 +43,9 @@ HIDDEN = frozenset({
     "noise_params", "metadata_key", "shift_limit_x", "shift_limit_y", "mask_drop_value", "area_for_downscale",
 })
 
+# Hidden parameters that count pixels: a file may set them, within the importer's pixel limit.
+HIDDEN_PIXEL_COUNTS = frozenset({"px", "translate_px", "max_size_hw", "pad_height_divisor", "pad_width_divisor"})
+
 # Two-number parameters that are a pair of sizes (height, width), not a (min, max) range.
 PAIRS = {
     "size": ("height", "width"), "tile_grid_size": ("rows", "columns"), "grid": ("rows", "columns"),
@@ -452,14 +455,15 @@ def _numbers(value: Any) -> list[float]:
     return []
 
 
-def out_of_bounds(specs: tuple[ParamSpec, ...], args: dict[str, Any]) -> list[str]:
+def out_of_bounds(specs: tuple[ParamSpec, ...], args: dict[str, Any], hidden_limit: float | None = None) -> list[str]:
     """Plain-words problems with constructor ``args`` that a widget of ``specs`` could not show.
 
     This is the one bounds check shared by the widgets, the importer, share links and the
     experiment spec: a file or a link can never ask for more than a slider can. Every number
     must be finite; numbers of a range, number or pair widget must lie within its low..high;
-    colour channels within 0..255. Hidden parameters are not checked here (they keep
-    albumentations' validation).
+    colour channels within 0..255. Hidden parameters have no widget; with ``hidden_limit``
+    those that count pixels (:data:`HIDDEN_PIXEL_COUNTS`: CropAndPad's ``px``, Affine's
+    ``translate_px``) must lie within ±``hidden_limit``; others keep albumentations' validation.
 
     Example:
         >>> out_of_bounds(derive_params(A.GaussianBlur), {"blur_limit": (3, 99999)})
@@ -474,6 +478,8 @@ def out_of_bounds(specs: tuple[ParamSpec, ...], args: dict[str, Any]) -> list[st
             continue
         spec = by_name.get(name)
         if spec is None or spec.hidden:
+            if hidden_limit is not None and name in HIDDEN_PIXEL_COUNTS and any(abs(n) > hidden_limit for n in numbers):
+                problems.append(f"{name} {value!r} is outside the allowed -{hidden_limit:g} to {hidden_limit:g}")
             continue
         if spec.kind == "color":
             low, high = 0.0, 255.0
