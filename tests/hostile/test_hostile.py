@@ -11,10 +11,11 @@ import pytest
 
 from .cases import CASES, run_case
 
+SLOW = {"prefix_features_512", "preview_past_time_limit"}  # tens of seconds of CPU each
 TRACEBACK_WORDS = ("Traceback", "RecursionError", "MemoryError", "OverflowError", "KeyError", "AttributeError")
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in sorted(CASES)])
 def test_hostile_input_ends_in_a_message_or_a_bounded_result(name: str) -> None:
     case = CASES[name]
     report = run_case(case)
