@@ -11,7 +11,7 @@ from augment_core import AugLabError, markdown_text
 from augment_core.pipelines import decode_link, encode_link, import_text
 from augment_core.pipelines.model import Pipeline, Step, default_args
 from augment_core.transforms import catalog, out_of_bounds, parse_text_value
-from augment_core.transforms.params import _range_bounds
+from augment_core.transforms.bounds import range_bounds as _range_bounds
 
 NUMERIC = ("range", "number", "pair")
 

@@ -12,7 +12,8 @@ __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "codegen": ["call_code", "compose_code", "transform_code"],
     "executor": ["BoundedExecutor", "bounded_call", "get_executor", "render_grid_bounded"],
     "images": ["IMAGE_TYPES", "LoadedImage", "PreviewCache", "downscale", "load_image"],
-    "params": ["ParamSpec", "derive_params", "out_of_bounds", "parse_text_value", "to_kwargs"],
+    "bounds": ["out_of_bounds", "range_bounds"],
+    "params": ["ParamSpec", "derive_params", "parse_text_value", "to_kwargs"],
     "preview": ["PreviewGrid", "Tile", "caption_for", "encode_jpeg", "render_grid"],
     "samples": ["SAMPLES", "list_samples", "load_sample", "parse_sample_link"],
 })

@@ -24,7 +24,8 @@ from albumentations.core.transforms_interface import BasicTransform
 
 from augment_core.errors import AugLabError
 from augment_core.settings import get_int
-from augment_core.transforms.params import ParamSpec, derive_params, out_of_bounds, to_kwargs
+from augment_core.transforms.bounds import out_of_bounds
+from augment_core.transforms.params import ParamSpec, derive_params, to_kwargs
 
 GEOMETRIC = "Geometric"
 COLOUR = "Colour and tone"
