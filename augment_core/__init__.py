@@ -8,6 +8,6 @@ import os
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
-from augment_core.errors import AugLabError  # noqa: E402
+from augment_core.errors import AugLabError, markdown_text  # noqa: E402
 
-__all__ = ["AugLabError"]
+__all__ = ["AugLabError", "markdown_text"]

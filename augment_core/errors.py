@@ -23,3 +23,19 @@ class AugLabError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}" if self.hint else self.message
+
+
+_MARKDOWN_SPECIAL = set("\\`*_[]<>$~|")  # emphasis, code, links, HTML, LaTeX, tables
+
+
+def markdown_text(text: str) -> str:
+    """``text`` with every Markdown character escaped, so Streamlit shows it as typed.
+
+    User-supplied names (folders, files, classes) reach messages and reports; a folder called
+    ``[x](javascript:…)`` must show as those characters, never as a link.
+
+    Example:
+        >>> print(markdown_text("[x](y)"))
+        \\[x\\](y)
+    """
+    return "".join(f"\\{c}" if c in _MARKDOWN_SPECIAL else c for c in str(text)).replace("\n", " ")

@@ -9,6 +9,7 @@ from augment_core import AugLabError
 from augment_core.transforms import catalog
 from augment_core.transforms import transform_code
 from augment_core.transforms import to_kwargs
+from augment_core.transforms import parse_sample_link
 from ui.common import page_header, show_error
 from ui.images import image_picker
 from ui.preview_grid import GRID_KEY, PreviewTrace, narrow_screen_layout, show_preview
@@ -16,7 +17,9 @@ from ui.widgets import apply_link_values, param_widgets, transform_filter
 
 page_header("Playground", "Pick images and a transform, move its sliders, and see many random samples at once, with the parameters each one drew.")
 
-linked_samples = tuple(s for s in st.query_params.get("samples", "").split(",") if s)
+linked_samples, sample_notes = parse_sample_link(st.query_params.get("samples", ""))  # deduplicated, bounded
+for note in sample_notes:
+    st.caption(note)
 images = image_picker("playground", default=linked_samples or ("Labelled grid",))
 if not images:
     st.info("Upload an image or pick a sample to start.", icon=":material/image:")
@@ -54,7 +57,9 @@ def preview_panel() -> None:
     with controls:
         key = f"playground:{name}:{image_size if spec.size_dependent else ''}"
         if linked == name and not st.session_state.get("playground:link_applied"):
-            apply_link_values(spec.params(image_size), key, st.query_params)
+            refused = apply_link_values(spec.params(image_size), key, st.query_params)
+            if refused:
+                st.caption(f"The link's {', '.join(refused)} did not fit the sliders' bounds and {'was' if len(refused) == 1 else 'were'} left at the default.")
             st.session_state["playground:link_applied"] = True
         values = param_widgets(spec.params(image_size), key)
         probability = st.slider("Probability (p)", 0.0, 1.0, 1.0, 0.05, key=f"{key}:p", help="Chance that each sample is transformed.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from augment_core import AugLabError
+from augment_core import AugLabError, markdown_text
 from augment_core.prove import pipeline_steps
 from ui.pipeline_state import get_pipeline, pipeline_dict
 
@@ -18,7 +18,8 @@ def page_header(title: str, description: str) -> None:
 def show_error(exc: AugLabError, where: st.delta_generator.DeltaGenerator | None = None) -> None:
     """Show a user-facing error: what was wrong and what to do. The page keeps working."""
     target = where or st
-    target.error(f"**{exc.message}**" + (f"\n\n{exc.hint}" if exc.hint else ""), icon=":material/error:")
+    # Messages quote file, folder and class names the user chose: escaped, never read as Markdown.
+    target.error(f"**{markdown_text(exc.message)}**" + (f"\n\n{markdown_text(exc.hint)}" if exc.hint else ""), icon=":material/error:")
 
 
 def pipeline_sidebar() -> None:

@@ -16,15 +16,15 @@ from typing import Any
 
 import streamlit as st
 
-from augment_core import AugLabError
+from augment_core import AugLabError, markdown_text
 from augment_core.experiment import (STRATEGIES, ExperimentSpec, get_backbone_info, get_dataset_info, list_backbones,
                                      list_datasets)
 from augment_core.prove import (ENGINE_PIPELINES, PreparedData, class_samples, default_spec, enlarge, pipeline_steps, prepare_builtin, prepare_classes, prepare_zip)
-from augment_core.experiment import build_compose
+from augment_core.experiment import build_compose, spec_limit
 from augment_core.prove import ALPHA_RANGE, SEEDS_RANGE, parse_experiment_link, link_signature
 from augment_core.pipelines import to_dict
 from augment_core.pipelines import create_pipeline_preset, get_pipeline_preset, list_pipeline_presets
-from augment_core.transforms import render_grid
+from augment_core.transforms import IMAGE_TYPES, render_grid_bounded
 from ui.common import show_error
 from ui.pipeline_state import get_pipeline, pipeline_dict
 
@@ -90,7 +90,7 @@ def _class_uploads() -> dict[str, list[tuple[str, bytes]]]:
                                  help="What the images in this box show; the model learns to tell the classes apart.")
             files = st.file_uploader(f"Images of “{name}”", accept_multiple_files=True, key=f"{K}:class:{class_id}:files",
                                      help="Drop a few images of this class (JPEG, PNG, WebP…); more images give a narrower interval.",
-                                     type=["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"])
+                                     type=list(IMAGE_TYPES))
             if len(ids) > 2 and st.button("Remove this class", key=f"{K}:class:{class_id}:remove", icon=":material/delete:",
                                                   help="Drop this class and its images from the data set."):
                 ids.remove(class_id)
@@ -107,18 +107,17 @@ def report_view(prepared: PreparedData) -> None:
     ds, report = prepared.dataset, prepared.report
     st.caption(ds.description)
     if report is not None:
+        # Class and file names come from the user's folders: shown as text, never as Markdown.
         st.markdown(f"**{report.total} images kept** in {len(report.per_class)} classes: "
-                    + ", ".join(f"{c} {n}" for c, n in report.per_class.items()))
+                    + markdown_text(", ".join(f"{c} {n}" for c, n in report.per_class.items())))
         if report.small_classes:
-            st.warning(f"Very few images in: {', '.join(report.small_classes)}. Expect a wide interval.", icon=":material/warning:")
+            st.warning(f"Very few images in: {markdown_text(', '.join(report.small_classes))}. Expect a wide interval.", icon=":material/warning:")
         if report.skipped or report.duplicates:
             with st.expander(f"{len(report.skipped)} file(s) skipped, {len(report.duplicates)} duplicate(s) dropped"):
-                for file, why in report.skipped:
-                    st.markdown(f"- `{file}`: {why}")
-                for file, same in report.duplicates:
-                    st.markdown(f"- `{file}`: identical to `{same}`")
+                st.text("\n".join([f"{file}: {why}" for file, why in report.skipped]
+                                   + [f"{file}: identical to {same}" for file, same in report.duplicates]))
     else:
-        st.markdown("**" + ", ".join(f"{c} {n}" for c, n in ds.counts().items()) + "** images per class")
+        st.markdown("**" + markdown_text(", ".join(f"{c} {n}" for c, n in ds.counts().items())) + "** images per class")
     with st.expander("Sample images of each class", expanded=True):
         for cls, images in class_samples(ds, per_class=8).items():
             st.image([enlarge(im, 64) for im in images], caption=[cls] * len(images), width=64)
@@ -195,7 +194,7 @@ def augmentation_section(prepared: PreparedData | None) -> tuple[dict[str, Any] 
         st.caption("Steps: " + ", ".join(pipeline_steps(pipeline)))
         if prepared is not None:
             try:
-                grid = render_grid(build_compose(pipeline), [prepared.dataset.images[i] for i in range(0, len(prepared.dataset.images), max(1, len(prepared.dataset.images) // 4))][:4],
+                grid = render_grid_bounded(build_compose(pipeline), [prepared.dataset.images[i] for i in range(0, len(prepared.dataset.images), max(1, len(prepared.dataset.images) // 4))][:4],
                                    n=8, seed=0, encode=False)
                 st.image([enlarge(t.image, 80) for t in grid.tiles], width=80)
             except AugLabError as exc:
@@ -232,19 +231,19 @@ def training_section(source: str, prepared: PreparedData | None) -> dict[str, An
                             format_func=lambda s: STRATEGIES[s], key=f"{k}:strategy",
                             help="Which layers learn: only the new head, the last block too, or all layers.")
     c1, c2, c3, c4 = st.columns(4)
-    epochs = c1.number_input("Epochs", 1, 500, base.epochs, key=f"{k}:epochs", help="Evaluations of the validation set per arm and seed.")
+    epochs = c1.number_input("Epochs", 1, spec_limit("epochs"), base.epochs, key=f"{k}:epochs", help="Evaluations of the validation set per arm and seed.")
     seeds = c2.number_input("Seeds", *SEEDS_RANGE, base.seeds, key=f"{k}:seeds",
                             help="Repetitions with different splits and initialisations; 3 or more give a confidence interval.")
     lr = c3.number_input("Learning rate", 1e-5, 1.0, base.lr, format="%.4f", step=1e-4, key=f"{k}:lr",
                          help="How big each training step is; too high diverges, too low learns slowly.")
-    batch = c4.number_input("Batch size", 2, 512, base.batch_size, key=f"{k}:batch", help="Training images per step.")
+    batch = c4.number_input("Batch size", 2, spec_limit("batch_size"), base.batch_size, key=f"{k}:batch", help="Training images per step.")
     c5, c6, c7, c8 = st.columns(4)
     size = c5.number_input("Image size (px)", 16, 512, base.image_size, step=16, key=f"{k}:image_size",
                            help="Images are resized to a square of this side.")
-    repeats = c6.number_input("Passes per epoch", 1, 50, base.epoch_repeats, key=f"{k}:repeats",
+    repeats = c6.number_input("Passes per epoch", 1, spec_limit("epoch_repeats"), base.epoch_repeats, key=f"{k}:repeats",
                               help="Passes over the training images between two evaluations (tiny sets need several).")
     val = c7.number_input("Validation share", 0.05, 0.95, base.val_fraction, 0.05, key=f"{k}:val", help="Share of each class held out.")
-    per_class = c8.number_input("Training images per class (0 = all)", 0, 10_000, base.train_per_class or 0, key=f"{k}:per_class",
+    per_class = c8.number_input("Training images per class (0 = all)", 0, spec_limit("train_per_class"), base.train_per_class or 0, key=f"{k}:per_class",
                                 help="Keep only this many training images per class: a few-shot setting. Validation is untouched.")
     seed = st.number_input("Base seed", 0, 2**31 - 1, base.seed, key=f"{k}:seed", help="Seed i uses base + i for split, init, batches and augmentation.")
     return {"backbone": backbone, "strategy": strategy, "epochs": int(epochs), "seeds": int(seeds), "lr": float(lr),

@@ -6,11 +6,11 @@ import numpy as np
 import streamlit as st
 
 from augment_core import AugLabError
-from augment_core.transforms import LoadedImage, PreviewCache, downscale
+from augment_core.transforms import IMAGE_TYPES, LoadedImage, PreviewCache, downscale
 from augment_core.transforms import SAMPLES, list_samples, load_sample
 from augment_core.settings import get_int
 
-UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
+UPLOAD_TYPES = list(IMAGE_TYPES)
 
 
 @st.cache_resource

@@ -12,7 +12,7 @@ from augment_core.transforms import load_image
 from augment_core.pipelines import METHODS, mix_preview
 from augment_core.pipelines import geometry_report, to_compose, with_seed
 from augment_core.pipelines import decode_link, encode_link, export_text, import_text, python_code
-from augment_core.transforms import render_grid
+from augment_core.transforms import bounded_call, render_grid_bounded
 from augment_core.transforms import list_samples
 from augment_core.settings import get_int
 from ui.common import show_error
@@ -57,7 +57,7 @@ def preview_panel(images: list, seed: int, n: int) -> None:
         st.info(_EMPTY, icon=":material/playlist_add:")
         return
     try:
-        result = render_grid(to_compose(pipeline), [img.array for img in images], n=n, seed=seed)
+        result = render_grid_bounded(to_compose(pipeline), [img.array for img in images], n=n, seed=seed)
     except AugLabError as exc:
         show_error(exc)
         return
@@ -117,7 +117,7 @@ def annotations_panel(seed: int, n: int) -> None:
             _tiles([(draw_annotations(image, annotations), "original")])
             st.info(_EMPTY, icon=":material/playlist_add:")
             return
-        result = render_annotated(pipeline, image, annotations, n=n, seed=seed)
+        result = bounded_call(render_annotated, pipeline, image, annotations, n=n, seed=seed)  # time-limited worker
     except AugLabError as exc:
         show_error(exc)
         return

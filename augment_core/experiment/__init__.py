@@ -21,11 +21,11 @@ from augment_core.faces import lazy_face
 __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "augmentation": ["build_compose"],
     "backbones": ["create_backbone", "get_backbone_info", "list_backbones"],
-    "datasets": ["ImageDataset", "create_dataset", "get_dataset_info", "list_datasets"],
+    "datasets": ["ImageDataset", "check_data_budget", "create_dataset", "get_dataset_info", "list_datasets"],
     "presets": ["DEMO_PIPELINE", "create_spec_preset", "get_spec_preset_info", "list_spec_presets"],
     "results": ["BatchProgress", "EpochRecord", "ExperimentResult", "FinalEvaluation"],
     "runner": ["load_dataset", "run_experiment"],
-    "spec": ["STRATEGIES", "ExperimentSpec"],
+    "spec": ["SPEC_LIMITS", "STRATEGIES", "ExperimentSpec", "spec_limit"],
     "stats": ["Comparison", "paired_comparison"],
     "store": ["RunStore"],
     "userdata": ["ValidationReport", "load_mapping", "load_zip"],

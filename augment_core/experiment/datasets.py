@@ -16,6 +16,7 @@ from PIL import Image
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from augment_core.errors import AugLabError
+from augment_core.settings import get_int
 from augment_core.experiment.synthetic import SHAPE_CLASSES, make_shapes
 
 
@@ -60,6 +61,23 @@ def resize_square(images: np.ndarray, size: int, *, resample: Image.Resampling =
     return np.stack([np.asarray(Image.fromarray(im).resize((size, size), resample)) for im in images])
 
 
+def check_data_budget(images: int, image_size: int, *, what: str = "The data set") -> None:
+    """Refuse, before loading, a data set whose float tensors would pass ``AUGLAB_MAX_DATA_BYTES``.
+
+    The estimate is images × 3 channels × size² × 4 bytes (float32), the form training and
+    validation tensors take; the uint8 copy adds a quarter more.
+
+    Raises:
+        AugLabError: naming the estimate, the limit and the setting.
+    """
+    need = images * 3 * image_size * image_size * 4
+    limit = get_int("AUGLAB_MAX_DATA_BYTES")
+    if need > limit:
+        raise AugLabError(f"{what} would need about {need / 1e9:.1f} GB as tensors ({images:,} images of {image_size}×{image_size}), "
+                          f"more than the budget of {limit / 1e9:.1f} GB (AUGLAB_MAX_DATA_BYTES).",
+                          hint="Use a smaller image size or fewer images.", field="dataset")
+
+
 def _digits(image_size: int, **options: object) -> ImageDataset:
     if options:
         raise AugLabError(f"The digits data set takes no options, got {sorted(options)}.", field="dataset_options")
@@ -77,6 +95,10 @@ def _shapes(image_size: int, *, per_class: int = 100, seed: int = 1234, **option
         raise AugLabError(f"Unknown options for the shapes data set: {sorted(options)}.", hint="Use per_class and seed.", field="dataset_options")
     if per_class < 2:
         raise AugLabError("The shapes data set needs at least 2 images per class.", field="dataset_options")
+    if per_class > get_int("AUGLAB_MAX_PER_CLASS"):
+        raise AugLabError(f"per_class {per_class:,} is more than the limit of {get_int('AUGLAB_MAX_PER_CLASS'):,} (AUGLAB_MAX_PER_CLASS).",
+                          field="dataset_options")
+    check_data_budget(int(per_class) * len(SHAPE_CLASSES), image_size, what="The shapes data set")
     images, labels = make_shapes(int(per_class), image_size, int(seed))
     return ImageDataset("shapes", images, labels, SHAPE_CLASSES, DATASETS["shapes"].description)
 

@@ -26,7 +26,7 @@ from sklearn.metrics import confusion_matrix
 from augment_core.errors import AugLabError
 from augment_core.experiment.augmentation import create_train_transform
 from augment_core.experiment.backbones import get_backbone_info
-from augment_core.experiment.datasets import DATASETS, ImageDataset, create_dataset, kfold_indices, split_indices
+from augment_core.experiment.datasets import DATASETS, ImageDataset, check_data_budget, create_dataset, kfold_indices, split_indices
 from augment_core.experiment.loader import AugmentedBatches, Normaliser, PlainBatches, batch_plan
 from augment_core.experiment.results import BatchProgress, EpochRecord, ExperimentResult, FinalEvaluation
 from augment_core.experiment.spec import ExperimentSpec
@@ -35,13 +35,13 @@ from augment_core.experiment.training import (Cancelled, SplitModel, apply_strat
                                               make_optimizer, prefix_features, train_one_epoch)
 from augment_core.experiment.userdata import load_mapping, load_zip
 from augment_core.settings import get_int
+from augment_core.transforms.images import IMAGE_TYPES
 
 if TYPE_CHECKING:
     from augment_core.experiment.store import RunStore
 
 EpochCallback = Callable[[EpochRecord], None]
 BatchProgressCallback = Callable[[BatchProgress], None]
-_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 
 
 def configure_threads() -> int:
@@ -61,6 +61,37 @@ def library_versions() -> dict[str, str]:
             "numpy": np.__version__, "scikit-learn": sklearn.__version__, "threads": str(torch.get_num_threads())}
 
 
+def read_class_folders(path: Path) -> dict[str, list[tuple[str, bytes]]]:
+    """``{class: [(file, bytes), ...]}`` from a folder of class folders, checked before any file is read.
+
+    A folder that is not a data set (``/etc``: no two sub-folders holding images) is refused by
+    looking at names and sizes only; file count and total size have the zip upload's limits.
+
+    Raises:
+        AugLabError: naming the folder and what is missing or too big.
+    """
+    suffixes = {f".{t}" for t in IMAGE_TYPES}
+    try:
+        listing = {d.name: [f for f in sorted(d.iterdir()) if f.suffix.lower() in suffixes and f.is_file() and not f.is_symlink()]
+                   for d in sorted(path.iterdir()) if d.is_dir() and not d.is_symlink() and not d.name.startswith(".")}
+    except OSError as exc:
+        raise AugLabError(f"The folder “{path}” cannot be read ({exc.strerror or exc}).", field="dataset") from exc
+    listing = {name: files for name, files in listing.items() if files}
+    if len(listing) < 2:
+        raise AugLabError(f"“{path}” is not a data-set folder: it needs at least two sub-folders of images (one per class), "
+                          f"and has {len(listing)}.", hint="Point at a folder such as pets/ holding cats/ and dogs/.", field="dataset")
+    files = [f for fs in listing.values() for f in fs]
+    max_files, max_bytes = get_int("AUGLAB_ZIP_MAX_FILES"), get_int("AUGLAB_ZIP_MAX_BYTES")
+    total = sum(f.stat().st_size for f in files)
+    if len(files) > max_files or total > max_bytes:
+        raise AugLabError(f"“{path}” holds {len(files):,} images ({total / 1e6:.0f} MB), more than the limits of {max_files:,} files "
+                          f"and {max_bytes / 1e6:.0f} MB (AUGLAB_ZIP_MAX_FILES, AUGLAB_ZIP_MAX_BYTES).", field="dataset")
+    try:
+        return {name: [(f"{name}/{f.name}", f.read_bytes()) for f in fs] for name, fs in listing.items()}
+    except OSError as exc:
+        raise AugLabError(f"A file in “{path}” cannot be read ({exc}).", field="dataset") from exc
+
+
 def load_dataset(spec: ExperimentSpec) -> ImageDataset:
     """The data set ``spec`` names: a built-in, a ``.zip`` of class folders, or a folder of class folders."""
     if spec.dataset in DATASETS:
@@ -69,10 +100,7 @@ def load_dataset(spec: ExperimentSpec) -> ImageDataset:
     if path.is_file() and path.suffix.lower() == ".zip":
         return load_zip(path.read_bytes(), image_size=spec.image_size, name=path.name)[0]
     if path.is_dir():
-        mapping = {d.name: [(f"{d.name}/{f.name}", f.read_bytes()) for f in sorted(d.iterdir())
-                            if f.is_file() and f.suffix.lower() in _IMAGE_SUFFIXES]
-                   for d in sorted(path.iterdir()) if d.is_dir() and not d.name.startswith(".")}
-        return load_mapping(mapping, image_size=spec.image_size, name=path.name)[0]
+        return load_mapping(read_class_folders(path), image_size=spec.image_size, name=path.name)[0]
     raise AugLabError(f"“{spec.dataset}” is neither a built-in data set nor a zip file or folder.",
                       hint=f"Built-in data sets: {', '.join(DATASETS)}.", field="dataset")
 
@@ -128,6 +156,7 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
     """
     configure_threads()
     data = dataset if dataset is not None else load_dataset(spec)
+    check_data_budget(len(data.images), spec.image_size)  # budgets before work (digits, zips, folders)
     info = get_backbone_info(spec.backbone)
     splits = replicate_splits(spec, data.labels)
     classes = len(data.class_names)

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from augment_core.errors import AugLabError
+from augment_core.settings import get_int
 
 STRATEGIES: dict[str, str] = {
     "head": "Head only (linear probe): the backbone is frozen, only the new classifier learns.",
@@ -19,6 +20,18 @@ STRATEGIES: dict[str, str] = {
 }
 OPTIMIZERS: tuple[str, ...] = ("adamw", "sgd")
 SCHEDULES: tuple[str, ...] = ("cosine", "constant")
+
+
+# Spec fields whose upper bound is a budget setting (the form's widgets read the same table).
+SPEC_LIMITS: dict[str, str] = {
+    "epochs": "AUGLAB_MAX_EPOCHS", "epoch_repeats": "AUGLAB_MAX_EPOCH_REPEATS", "seeds": "AUGLAB_MAX_SEEDS",
+    "folds": "AUGLAB_MAX_SEEDS", "batch_size": "AUGLAB_MAX_BATCH_SIZE", "train_per_class": "AUGLAB_MAX_PER_CLASS",
+}
+
+
+def spec_limit(field_name: str) -> int:
+    """Largest value spec field ``field_name`` accepts (from the settings table); see :data:`SPEC_LIMITS`."""
+    return get_int(SPEC_LIMITS[field_name])
 
 
 def _canonical(value: Any) -> Any:
@@ -87,6 +100,15 @@ class ExperimentSpec:
         for name, ok, message in checks:
             if not ok:
                 raise bad(name, message)
+        # Budgets before work: each count a request can make big is capped by a setting.
+        for name, setting in SPEC_LIMITS.items():
+            value = getattr(self, name)
+            if value is not None and value > get_int(setting):
+                raise bad(name, f"{name.replace('_', ' ').capitalize()} {value:,} is more than the limit of {get_int(setting):,} ({setting}).")
+        per_class = self.dataset_options.get("per_class")
+        if per_class is not None and (isinstance(per_class, bool) or not isinstance(per_class, int) or per_class > get_int("AUGLAB_MAX_PER_CLASS")):
+            raise bad("dataset_options", f"dataset_options.per_class must be a whole number up to {get_int('AUGLAB_MAX_PER_CLASS'):,} "
+                      f"(AUGLAB_MAX_PER_CLASS), not {per_class!r}.")
         if self.pipeline is not None and "transform" not in self.pipeline:
             raise bad("pipeline", "The pipeline must be an albumentations dict (with a “transform” key), as albumentations.to_dict gives.")
 

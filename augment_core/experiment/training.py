@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from augment_core.errors import AugLabError
+from augment_core.settings import get_int
 from augment_core.experiment.backbones import create_backbone
 from augment_core.experiment.loader import Batch
 from augment_core.experiment.models import Classifier, init_head
@@ -167,7 +168,14 @@ def evaluate(model: SplitModel, features: torch.Tensor, labels: torch.Tensor, *,
 
 
 @torch.no_grad()
-def prefix_features(model: SplitModel, images: torch.Tensor, *, batch_size: int = 256) -> torch.Tensor:
-    """Run the frozen prefix over ``images`` (N, 3, H, W) once; exact to reuse while it stays frozen."""
+def prefix_features(model: SplitModel, images: torch.Tensor, *, batch_size: int | None = None) -> torch.Tensor:
+    """Run the frozen prefix over ``images`` (N, 3, H, W) once; exact to reuse while it stays frozen.
+
+    Batches hold at most ``AUGLAB_FEATURE_BATCH_PIXELS`` pixels (256 images at 64×64, 4 at 512×512)
+    unless ``batch_size`` is given, so activation memory stays bounded whatever the image size.
+    """
+    if batch_size is None:
+        batch_size = max(1, get_int("AUGLAB_FEATURE_BATCH_PIXELS") // max(1, images.shape[-2] * images.shape[-1]))
     model.eval()
-    return torch.cat([model.prefix(images[i:i + batch_size]) for i in range(0, len(images), batch_size)])
+    with torch.no_grad():  # features of a frozen prefix: no graph to keep
+        return torch.cat([model.prefix(images[i:i + batch_size]) for i in range(0, len(images), batch_size)])

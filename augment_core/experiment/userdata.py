@@ -18,6 +18,7 @@ import hashlib
 import io
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -25,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 from augment_core.errors import AugLabError
-from augment_core.experiment.datasets import ImageDataset
+from augment_core.experiment.datasets import ImageDataset, check_data_budget
 from augment_core.transforms.images import load_image
 from augment_core.settings import get_int
 
@@ -55,13 +56,20 @@ class ValidationReport:
 
 
 def square_resize(array: np.ndarray, size: int) -> np.ndarray:
-    """Resize (H, W, 3) uint8 so the shorter side is ``size``, then centre-crop to (size, size, 3)."""
+    """Resize (H, W, 3) uint8 so the shorter side is ``size``, then centre-crop to (size, size, 3).
+
+    The centre square is cut from the source first and only it is resized, so the cost is
+    bounded by ``size``² whatever the aspect ratio (a 1×1,000,000 strip used to ask for a
+    ``size`` × 10⁸-pixel intermediate image, about 12 GB).
+    """
     h, w = array.shape[:2]
-    scale = size / min(h, w)
-    nw, nh = max(size, round(w * scale)), max(size, round(h * scale))
-    img = Image.fromarray(array).resize((nw, nh), Image.Resampling.BILINEAR if scale > 1 else Image.Resampling.LANCZOS)
-    left, top = (nw - size) // 2, (nh - size) // 2
-    return np.asarray(img.crop((left, top, left + size, top + size)))
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    square = np.ascontiguousarray(array[top:top + side, left:left + side])
+    if side == size:
+        return square
+    resample = Image.Resampling.BILINEAR if size > side else Image.Resampling.LANCZOS
+    return np.asarray(Image.fromarray(square).resize((size, size), resample))
 
 
 def _safe_parts(name: str) -> tuple[str, ...]:
@@ -72,6 +80,27 @@ def _safe_parts(name: str) -> tuple[str, ...]:
     if any(p == ".." for p in parts):
         raise AugLabError(f"The zip contains a path outside its folder: “{name}”.", hint="Zip the class folders directly, with relative paths.", field="dataset")
     return tuple(p for p in parts if p not in ("", "."))
+
+
+# Compression methods Python's zipfile can read (stored, deflate, bzip2, lzma); others, such as
+# Deflate64 (9, written by Windows for big archives), are refused by name before reading.
+_READABLE_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate", zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma"}
+_REZIP = "Create the zip again with your system's “compress” command (no password, standard compression)."
+
+
+def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """The bytes of one entry (at most one byte more than declared), or a message naming the file."""
+    if info.flag_bits & 0x1:
+        raise AugLabError(f"“{info.filename}” in the zip is encrypted (password-protected); it cannot be read.", hint=_REZIP, field="dataset")
+    if info.compress_type not in _READABLE_METHODS:
+        method = "Deflate64" if info.compress_type == 9 else f"method {info.compress_type}"
+        raise AugLabError(f"“{info.filename}” in the zip is compressed with {method}, which cannot be read here.", hint=_REZIP, field="dataset")
+    try:
+        with archive.open(info) as fh:
+            return fh.read(info.file_size + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError) as exc:
+        reason = "its checksum (CRC) does not match: the archive is damaged" if "CRC" in str(exc) else f"it is damaged ({exc})"
+        raise AugLabError(f"“{info.filename}” in the zip cannot be read: {reason}.", hint=_REZIP, field="dataset") from exc
 
 
 def read_zip(data: bytes) -> dict[str, list[tuple[str, bytes]]]:
@@ -105,8 +134,7 @@ def read_zip(data: bytes) -> dict[str, list[tuple[str, bytes]]]:
                 classes.setdefault("", []).append(("/".join(parts), b""))  # reported as skipped
                 continue
             label = parts[0] if len(parts) > 1 else ""
-            with archive.open(info) as fh:
-                content = fh.read(info.file_size + 1)
+            content = _read_entry(archive, info)
             if len(content) > info.file_size:
                 raise AugLabError(f"“{info.filename}” is larger than the zip declares.", hint="The archive looks damaged or crafted.", field="dataset")
             classes.setdefault(label, []).append(("/".join(parts), content))
@@ -135,6 +163,7 @@ def load_mapping(files_by_class: dict[str, list[tuple[str, bytes]]], *, image_si
     labels: list[int] = []
     names: list[str] = []
     class_names = sorted(c for c in files_by_class if c.strip())
+    check_data_budget(sum(len(files_by_class[c]) for c in class_names), image_size, what="The uploaded data set")
     per_class: dict[str, int] = {}
     for label, cls in enumerate(class_names):
         per_class[cls] = 0
@@ -145,7 +174,9 @@ def load_mapping(files_by_class: dict[str, list[tuple[str, bytes]]], *, image_si
                 duplicates.append((shown, seen[digest]))
                 continue
             try:
-                loaded = load_image(content, shown)
+                # Decoded at reduced size (JPEG draft) and downscaled to 4× the run's size: the
+                # square crop keeps its quality and a 50-MP photo never sits in memory as RGB.
+                loaded = load_image(content, shown, max_side=4 * image_size)
             except AugLabError as exc:
                 skipped.append((shown, exc.message))
                 continue

@@ -37,11 +37,12 @@ import inspect
 
 from augment_core.transforms.codegen import call_code, compose_code
 from augment_core.errors import AugLabError
+from augment_core.pipelines.limits import check_document, max_steps, parse_document
 from augment_core.pipelines.model import Group, Item, Pipeline, Step, as_tuples, normalise, renumber, to_compose
+from augment_core.settings import get_int
 
 Format = Literal["json", "yaml"]
 MAX_FILE_BYTES = 1_000_000  # a pipeline file is a few kB; anything bigger is not one
-MAX_STEPS = 100  # more than any real pipeline; stops hostile files early
 LINK_VERSION = "1"
 _META = "augmentation_lab"
 
@@ -152,10 +153,28 @@ def _parse_step(data: Any, where: str, *, group_ok: bool) -> Item:
         catalog.get_transform(name)
     except AugLabError as exc:
         raise AugLabError(f"{where}: {exc.message}", hint="Remove that step from the file, or replace it with a catalog transform.", field=where) from exc
+    # Validation is always strict: a file may repeat "strict: true" (harmless) but never switch it off.
+    if extra.pop("strict", True) is not True:
+        raise AugLabError(f"{where}: “strict” cannot be switched off; every step is validated strictly.",
+                          hint="Remove the “strict” key from the step.", field=where)
     try:
+        # Budgets before work: the slider bounds are the limits, checked before anything is built.
+        catalog.check_bounds(name, as_tuples(extra))
         return normalise(Step(name, as_tuples(extra), p=float(p)))
     except AugLabError as exc:
         raise AugLabError(f"{where}: {exc.message.removeprefix(name + ': ')}", hint=exc.hint, field=where) from exc
+
+
+def _check_step_count(children: list[Any], disabled: list[Any]) -> None:
+    """Refuse more steps than ``AUGLAB_PIPELINE_MAX_STEPS``, counting group members too."""
+    limit = max_steps()
+    count = 0
+    for entry in [*children, *(d.get("transform") if isinstance(d, dict) else d for d in disabled)]:
+        inner = entry.get("transforms") if isinstance(entry, dict) else None
+        count += 1 + (len(inner) if isinstance(inner, list) else 0)
+    if count > limit:
+        raise AugLabError(f"The pipeline has {count} steps, more than the limit of {limit} (AUGLAB_PIPELINE_MAX_STEPS).",
+                          hint="Split it, or raise AUGLAB_PIPELINE_MAX_STEPS.")
 
 
 def from_dict(document: Any) -> Pipeline:
@@ -164,6 +183,7 @@ def from_dict(document: Any) -> Pipeline:
     Raises:
         AugLabError: naming the problem and the step; nothing is built from an unknown transform.
     """
+    check_document(document)
     if not isinstance(document, dict):
         raise AugLabError("This is not a pipeline file: expected a mapping with a “transform”.", hint="Export a pipeline from the editor or with albumentations.save.")
     root = document.get("transform", document)
@@ -176,8 +196,7 @@ def from_dict(document: Any) -> Pipeline:
     disabled = meta.get("disabled", []) if isinstance(meta, dict) else []
     if not isinstance(disabled, list):
         raise AugLabError("“augmentation_lab.disabled” must be a list.")
-    if len(children) + len(disabled) > MAX_STEPS:
-        raise AugLabError(f"The file has more than {MAX_STEPS} steps; it is not accepted.")
+    _check_step_count(children, disabled)
     items = [_parse_step(c, _where(i + 1, "?"), group_ok=True) for i, c in enumerate(children)]
     for record in disabled:
         position = record.get("position") if isinstance(record, dict) else None
@@ -222,21 +241,7 @@ def import_text(text: str | bytes, data_format: Format | None = None) -> Pipelin
     if not text.strip():
         raise AugLabError("The file is empty.")
     data_format = data_format or ("json" if text.lstrip()[:1] in "{[" else "yaml")
-    if data_format == "json":
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise AugLabError(f"The JSON is malformed at line {exc.lineno}, column {exc.colno}: {exc.msg}.") from exc
-    else:
-        try:
-            document = yaml.safe_load(text)
-        except yaml.constructor.ConstructorError as exc:
-            raise AugLabError(f"The YAML uses a tag that is not allowed ({exc.problem}); only plain data is read.",
-                              hint="Python tags such as !!python/object are never executed; export the pipeline again.") from exc
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark else ""
-            raise AugLabError(f"The YAML is malformed{where}: {getattr(exc, 'problem', None) or exc}.") from exc
+    document = parse_document(text, data_format)
     return from_dict(document)
 
 
@@ -265,6 +270,8 @@ def _expand(entry: Any, where: str, group_ok: bool) -> dict[str, Any]:
         raise AugLabError(f"{where} of the link is damaged.", hint="Copy the whole link again.")
     name, body, p, enabled = entry[:4]
     if name in ("OneOf", "SomeOf") and isinstance(body, list):
+        if not group_ok:
+            raise AugLabError(f"{where}: groups inside groups are not supported by the editor.", hint="Copy the whole link again.")
         n, repl = (entry[4], bool(entry[5])) if len(entry) >= 6 else (1, False)
         return {"__class_fullname__": name, "p": p, "n": n, "replace": repl, "enabled": bool(enabled),
                 "transforms": [_expand(c, where, False) for c in body]}
@@ -279,6 +286,10 @@ def decode_link(text: str) -> Pipeline:
     Raises:
         AugLabError: when the text is damaged or names a transform the catalog does not offer.
     """
+    limit = get_int("AUGLAB_LINK_MAX_CHARS")
+    if len(text) > limit:
+        raise AugLabError(f"The pipeline link is {len(text):,} characters long, more than the limit of {limit:,} (AUGLAB_LINK_MAX_CHARS).",
+                          hint="Share the pipeline as a file instead.")
     version, _, packed = text.strip().partition(".")
     if version != LINK_VERSION or not packed:
         raise AugLabError("The pipeline link is not one this version of the app made.", hint="Copy the whole link again.")
@@ -288,14 +299,15 @@ def decode_link(text: str) -> Pipeline:
         data = inflater.decompress(raw, MAX_FILE_BYTES)
         if inflater.unconsumed_tail:
             raise AugLabError("The pipeline link is too large.")
-        seed, entries = json.loads(data)
+        seed, entries = parse_document(data.decode("utf-8"), "json")
     except (binascii.Error, zlib.error, ValueError, TypeError) as exc:
         raise AugLabError("The pipeline link is damaged.", hint="Copy the whole link again.") from exc
-    if not isinstance(entries, list) or len(entries) > MAX_STEPS:
+    if not isinstance(entries, list):
         raise AugLabError("The pipeline link is damaged.", hint="Copy the whole link again.")
+    expanded = [_expand(entry, f"Step {i + 1}", True) for i, entry in enumerate(entries)]
+    _check_step_count(expanded, [])
     items = []
-    for i, entry in enumerate(entries):
-        data = _expand(entry, f"Step {i + 1}", True)
+    for i, data in enumerate(expanded):
         if "transforms" in data:
             flags = [c.pop("enabled") for c in data["transforms"]]
         enabled = data.pop("enabled")

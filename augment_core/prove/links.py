@@ -20,10 +20,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from augment_core.experiment import STRATEGIES, list_backbones
+from augment_core.experiment import STRATEGIES, list_backbones, spec_limit
 
-# Widget bounds of the experiment form (ui/experiment_form.py reads them from here).
-SEEDS_RANGE: tuple[int, int] = (1, 20)
+# Widget bounds of the experiment form (ui/experiment_form.py reads them from here); the seeds'
+# upper bound is the spec's budget (AUGLAB_MAX_SEEDS), so a link never asks for more than a spec accepts.
+SEEDS_RANGE: tuple[int, int] = (1, spec_limit("seeds"))
 ALPHA_RANGE: tuple[float, float] = (0.0, 2.0)
 # The ExperimentSpec fields a link may set, in the order the form shows them.
 LINK_FIELDS: tuple[str, ...] = ("backbone", "strategy", "seeds", "mixup_alpha", "cutmix_alpha")

@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import math
@@ -67,11 +68,26 @@ def prepare_builtin(name: str, *, image_size: int, options: dict[str, Any] | Non
 
 
 def _save_upload(data: bytes) -> str:
+    """Keep a copy of an upload in the data folder; a full disk or an I/O error is a message.
+
+    The copy is written to a temporary name and renamed, so a half-written file is never taken
+    for a finished upload on the next attempt.
+    """
     folder = data_dir() / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{hashlib.sha256(data).hexdigest()[:20]}.zip"
-    if not path.exists():
-        path.write_bytes(data)
+    partial = path.with_suffix(".part")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            partial.write_bytes(data)
+            partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        raise AugLabError(f"The upload could not be saved in {folder}: "
+                          + ("the disk is full." if full else f"{exc.strerror or exc}."),
+                          hint="Free some disk space (or point AUGLAB_DATA_DIR elsewhere) and upload again." if full
+                          else "Check that AUGLAB_DATA_DIR is a folder this app can write to.", field="dataset") from exc
     return str(path)
 
 

@@ -8,10 +8,13 @@ Modules: ``catalog`` (the transform registry), ``params`` (widget specs from eac
 from augment_core.faces import lazy_face
 
 __getattr__, __dir__, __all__ = lazy_face(__name__, {
-    "catalog": ["FAMILY_ORDER", "TransformSpec", "create_transform", "get_transform", "list_transforms"],
+    "catalog": ["FAMILY_ORDER", "TransformSpec", "check_bounds", "create_transform", "get_transform", "list_transforms"],
     "codegen": ["call_code", "compose_code", "transform_code"],
-    "images": ["LoadedImage", "PreviewCache", "downscale", "load_image"],
+    "executor": ["BoundedExecutor", "bounded_call", "get_executor", "render_grid_bounded"],
+    "images": ["IMAGE_TYPES", "LoadedImage", "PreviewCache", "downscale", "load_image"],
+    "bounds": ["out_of_bounds", "range_bounds"],
     "params": ["ParamSpec", "derive_params", "parse_text_value", "to_kwargs"],
-    "preview": ["PreviewGrid", "PreviewPlan", "Tile", "caption_for", "display_size", "encode_jpeg", "plan_preview", "render_grid", "shrink"],
-    "samples": ["SAMPLES", "list_samples", "load_sample"],
+    "preview": ["PreviewGrid", "PreviewPlan", "Tile", "caption_for", "display_size", "encode_jpeg", "plan_preview", "render_grid",
+                "shrink"],
+    "samples": ["SAMPLES", "list_samples", "load_sample", "parse_sample_link"],
 })

@@ -23,6 +23,8 @@ import albumentations as A
 from albumentations.core.transforms_interface import BasicTransform
 
 from augment_core.errors import AugLabError
+from augment_core.settings import get_int
+from augment_core.transforms.bounds import out_of_bounds
 from augment_core.transforms.params import ParamSpec, derive_params, to_kwargs
 
 GEOMETRIC = "Geometric"
@@ -170,9 +172,45 @@ def create_transform(name: str, values: dict[str, Any] | None = None, *, p: floa
     return build(name, kwargs, p=p)
 
 
+def bounds_image_size() -> tuple[int, int]:
+    """The (height, width) that size-dependent bounds of files, links and specs are judged at.
+
+    A file or link does not know the image it will meet; the largest preview (the
+    ``AUGLAB_PREVIEW_SIZE`` setting) is the biggest image a slider is ever drawn for.
+    """
+    side = get_int("AUGLAB_PREVIEW_SIZE")
+    return side, side
+
+
+def check_bounds(name: str, args: dict[str, Any], image_size: tuple[int, int] | None = None) -> None:
+    """Refuse constructor ``args`` that the widgets of ``name`` could not show.
+
+    The importer, share links and the experiment spec call this before anything is built, so a
+    file or a link can never ask for more work than a slider (a blur kernel of 99999, a million
+    holes, a 10,000-pixel resize). ``image_size`` defaults to :func:`bounds_image_size`.
+
+    Raises:
+        AugLabError: naming the transform, the parameter, the value and the allowed range.
+    """
+    size = image_size or bounds_image_size()
+    problems = out_of_bounds(_params(name, size), args, hidden_limit=2 * max(size))
+    if problems:
+        raise AugLabError(f"{name}: " + "; ".join(problems) + ".",
+                          hint="These are the limits of the editor's sliders; change the value in the file or link.",
+                          field=name)
+
+
 def build(name: str, kwargs: dict[str, Any], *, p: float = 1.0) -> BasicTransform:
-    """Instantiate ``name`` with constructor ``kwargs``, translating albumentations' errors."""
+    """Instantiate ``name`` with constructor ``kwargs``, translating albumentations' errors.
+
+    ``strict`` is always on: an argument that asks to switch it off is refused (otherwise a
+    ``strict: false`` in an imported step would silently turn validation off).
+    """
     cls = get_transform(name).cls
+    if "strict" in kwargs or "p" in kwargs:
+        raise AugLabError(f"{name}: “{'strict' if 'strict' in kwargs else 'p'}” is not a transform setting here; "
+                          "validation is always strict and the probability is given separately.",
+                          hint="Remove that key from the step.", field=name)
     try:
         try:
             return cls(**kwargs, p=p, strict=True)

@@ -12,10 +12,9 @@ from typing import Any
 import augment_core  # noqa: F401
 import albumentations as A
 
-_CV2_NAMES = {
-    "interpolation": {0: "cv2.INTER_NEAREST", 1: "cv2.INTER_LINEAR", 2: "cv2.INTER_CUBIC", 3: "cv2.INTER_AREA", 4: "cv2.INTER_LANCZOS4", 5: "cv2.INTER_LINEAR_EXACT", 6: "cv2.INTER_NEAREST_EXACT"},
-    "border_mode": {0: "cv2.BORDER_CONSTANT", 1: "cv2.BORDER_REPLICATE", 2: "cv2.BORDER_REFLECT", 3: "cv2.BORDER_WRAP", 4: "cv2.BORDER_REFLECT_101"},
-}
+from augment_core.transforms.params import OPENCV_CODES
+
+_CV2_NAMES = {param: {code: cv2_name for code, (_, cv2_name) in codes.items()} for param, codes in OPENCV_CODES.items()}
 
 
 def _literal(name: str, value: Any) -> str:

@@ -29,6 +29,13 @@ from augment_core.errors import AugLabError
 from augment_core.settings import get_int
 
 _TRANSPARENT_MODES = {"LA", "PA", "RGBA", "RGBa", "La"}
+# File types offered by every uploader and read from data-set folders: the one list.
+IMAGE_TYPES: tuple[str, ...] = ("jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff")
+# Large images that compress better than this many pixels per file byte are refused before
+# decoding: a 6 KB 1-bit PNG of 49 megapixels takes seconds to decode, and a zip of them hours.
+# Real photos and screenshots stay far below it (about 3-300 pixels per byte).
+MAX_PIXELS_PER_BYTE = 2000
+_RATIO_CHECK_PIXELS = 4_000_000  # small images are cheap to decode whatever their ratio
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,11 @@ def load_image(data: bytes, name: str, *, max_side: int | None = None, max_pixel
                 hint="Resize it before uploading, or raise AUGLAB_MAX_PIXELS.",
                 field=name,
             )
+        if width * height > _RATIO_CHECK_PIXELS and width * height > MAX_PIXELS_PER_BYTE * len(data):
+            raise AugLabError(
+                f"“{name}” is {width}×{height} pixels stored in only {len(data):,} bytes ({width * height // len(data):,} pixels per byte); "
+                "decoding it would cost far more than the file suggests.",
+                hint="Save it at a smaller size, or as an ordinary photo or screenshot.", field=name)
         frames = getattr(img, "n_frames", 1)
         if frames > 1:
             img.seek(0)

@@ -18,10 +18,20 @@ import typing
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from augment_core.transforms.bounds import range_bounds
+
 Kind = Literal["range", "number", "select", "bool", "color", "pair"]
 
-INTERPOLATION_LABELS = {0: "nearest", 1: "linear", 2: "cubic", 3: "area", 4: "lanczos", 5: "linear (exact)", 6: "nearest (exact)"}
-BORDER_LABELS = {0: "constant (fill colour)", 1: "replicate edge", 2: "reflect", 3: "wrap around", 4: "reflect (no edge repeat)"}
+# OpenCV's integer codes, once: (label a widget shows, cv2 constant a code snippet writes).
+OPENCV_CODES: dict[str, dict[int, tuple[str, str]]] = {
+    "interpolation": {0: ("nearest", "cv2.INTER_NEAREST"), 1: ("linear", "cv2.INTER_LINEAR"), 2: ("cubic", "cv2.INTER_CUBIC"),
+                      3: ("area", "cv2.INTER_AREA"), 4: ("lanczos", "cv2.INTER_LANCZOS4"), 5: ("linear (exact)", "cv2.INTER_LINEAR_EXACT"),
+                      6: ("nearest (exact)", "cv2.INTER_NEAREST_EXACT")},
+    "border_mode": {0: ("constant (fill colour)", "cv2.BORDER_CONSTANT"), 1: ("replicate edge", "cv2.BORDER_REPLICATE"),
+                    2: ("reflect", "cv2.BORDER_REFLECT"), 3: ("wrap around", "cv2.BORDER_WRAP"), 4: ("reflect (no edge repeat)", "cv2.BORDER_REFLECT_101")},
+}
+INTERPOLATION_LABELS = {code: label for code, (label, _) in OPENCV_CODES["interpolation"].items()}
+BORDER_LABELS = {code: label for code, (label, _) in OPENCV_CODES["border_mode"].items()}
 _CODE_LABELS = {"interpolation": INTERPOLATION_LABELS, "border_mode": BORDER_LABELS}
 
 # Parameters that only matter for masks, boxes or keypoints, or that take Python objects:
@@ -61,7 +71,8 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "Affine.shear": {"low": -45, "high": 45, "step": 1},
     "Affine.translate_percent": {"kind": "range", "low": -0.5, "high": 0.5, "default": (0.0, 0.0), "step": 0.01},
     "shift_limit": {"low": -0.5, "high": 0.5, "step": 0.01}, "scale_limit": {"low": -0.5, "high": 1.0, "step": 0.01},
-    "distort_limit": {"low": -0.95, "high": 1.0},  # -1 collapses a grid cell to zero width "Perspective.scale": {"low": 0.0, "high": 0.3, "step": 0.01},
+    "distort_limit": {"low": -0.95, "high": 1.0},  # -1 collapses a grid cell to zero width
+    "Perspective.scale": {"low": 0.0, "high": 0.3, "step": 0.01},
     "PiecewiseAffine.scale": {"low": 0.0, "high": 0.1, "step": 0.005}, "nb_rows": {"low": 2, "high": 10}, "nb_cols": {"low": 2, "high": 10},
     "ElasticTransform.alpha": {"low": 0.0, "high": 300.0, "step": 1.0}, "ElasticTransform.sigma": {"low": 1.0, "high": 100.0, "step": 1.0},
     "clip_limit": {"low": 1.0, "high": 40.0, "step": 0.5}, "tile_grid_size": {"low": 1, "high": 32},
@@ -122,7 +133,10 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "CLAHE.clip_limit": {"low": 1.0, "high": 40.0, "step": 0.5, "default": (1.0, 4.0)},
     "RandomResizedCrop.ratio": {"low": 0.1, "high": 10.0, "step": 0.05},
     "Downscale.scale_range": {"low": 0.05, "high": 1.0}, "GlassBlur.sigma": {"low": 0.1, "high": 5.0},
-    "ShotNoise.scale_range": {"low": 0.01, "high": 1.0}, "Posterize.num_bits": {"high": 7},
+    "ShotNoise.scale_range": {"low": 0.01, "high": 1.0},
+    # A single 8 is refused by albumentations, but 8 bits (the image unchanged) is a valid end of a
+    # range, which files use (TrivialAugment draws 4..8): files and links may go one further.
+    "Posterize.num_bits": {"high": 7, "accept_high": 8},
     # Erasing crashes in albumentations 2.0.8 when no hole of the drawn area fits the aspect-ratio
     # range; up to a fifth of the image it always fits. Previews report any remaining failure.
     "Erasing.scale": {"low": 0.01, "high": 0.2, "default": (0.02, 0.2)}, "Erasing.ratio": {"low": 0.3, "high": 3.3},
@@ -155,6 +169,7 @@ class ParamSpec:
     labels: tuple[str, ...] = ()  # select labels, same order as ``options``
     parts: tuple[str, str] = ("min", "max")  # names of a pair's two numbers
     hidden: bool = False  # left at albumentations' default, not shown
+    accept_high: float | None = None  # largest value a file or link may hold, when above ``high``
 
     @property
     def label(self) -> str:
@@ -174,29 +189,6 @@ def _args_help(doc: str | None) -> dict[str, str]:
         sentence = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
         helps.setdefault(match.group(1), sentence[:300])
     return helps
-
-
-def _range_bounds(field: Any) -> tuple[float | None, float | None, bool, bool]:
-    """Bounds from ``Ge``/``Le``/``Gt``/``Lt`` metadata and ``check_range_bounds`` validators.
-
-    Returns (low, high, low_exclusive, high_exclusive); exclusive ends are moved in by one step later.
-    """
-    low = high = None
-    low_open = high_open = False
-    for meta in getattr(field, "metadata", ()):
-        func = getattr(meta, "func", None)
-        if func is not None and func.__closure__ and "min_val" in func.__code__.co_freevars:
-            cells = dict(zip(func.__code__.co_freevars, (c.cell_contents for c in func.__closure__)))
-            low, high = cells["min_val"], cells["max_val"]
-            low_open, high_open = not cells["min_inclusive"], not cells["max_inclusive"]
-        name = type(meta).__name__.lower()
-        value = getattr(meta, name, None) if name in ("ge", "gt", "le", "lt") else None
-        if isinstance(value, (int, float)):
-            if name in ("ge", "gt"):
-                low, low_open = value, name == "gt"
-            else:
-                high, high_open = value, name == "lt"
-    return low, high, low_open, high_open
 
 
 def _flatten(annotation: Any) -> list[Any]:
@@ -298,7 +290,7 @@ def derive_params(cls: type, image_size: tuple[int, int] = (512, 512)) -> tuple[
         spec = ParamSpec(name, kind, _widget_default(kind, default), help=helps.get(name, ""), **extra)
         low_open = high_open = False
         if kind in ("range", "number", "pair"):
-            low, high, low_open, high_open = _range_bounds(field)
+            low, high, low_open, high_open = range_bounds(field)
             flo, fhi = _fallback_bounds(spec.default, spec.integer)
             low = flo if low is None else low
             high = fhi if high is None or (isinstance(high, float) and math.isinf(high)) else high
@@ -353,13 +345,21 @@ def parse_text_value(spec: ParamSpec, text: str) -> Any:
     """
     text = text.strip()
     if spec.kind in ("range", "pair"):
-        low, high = (float(v) for v in text.split(","))
+        parts = text.split(",")
+        if len(parts) != 2:
+            raise ValueError(f"{spec.name} needs two numbers separated by a comma")
+        low, high = (float(v) for v in parts)
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise ValueError(f"{spec.name} must be finite numbers")
         values = (int(low), int(high)) if spec.integer else (low, high)
         if not (spec.low <= values[0] <= spec.high and spec.low <= values[1] <= spec.high):
             raise ValueError(f"{spec.name} must be within {spec.low}..{spec.high}")
         return values
     if spec.kind == "number":
-        value = int(float(text)) if spec.integer else float(text)
+        number = float(text)
+        if not math.isfinite(number):
+            raise ValueError(f"{spec.name} must be a finite number")
+        value = int(number) if spec.integer else number
         if not spec.low <= value <= spec.high:
             raise ValueError(f"{spec.name} must be within {spec.low}..{spec.high}")
         return value
@@ -371,3 +371,4 @@ def parse_text_value(spec: ParamSpec, text: str) -> Any:
         if text in (str(option), label):
             return option
     raise ValueError(f"{text!r} is not an option of {spec.name}")
+

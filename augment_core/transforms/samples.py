@@ -94,3 +94,32 @@ def load_sample(name: str) -> np.ndarray:
     image = SAMPLES[name].load()
     image.setflags(write=False)
     return image
+
+
+def parse_sample_link(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The built-in images a ``?samples=`` link names, deduplicated and bounded, plus notes.
+
+    Each distinct name is kept once, in order; unknown names are dropped; at most
+    ``AUGLAB_LINK_MAX_SAMPLES`` are kept (a link naming one sample 6,000 times used to load it
+    6,000 times). Only the first ``AUGLAB_LINK_MAX_CHARS`` characters are read.
+
+    Example:
+        >>> parse_sample_link("Cat,Cat,Nope")
+        (('Cat',), ('The link names 1 image this app does not have (Nope); it is left out.',))
+    """
+    from augment_core.settings import get_int
+
+    limit, max_chars = get_int("AUGLAB_LINK_MAX_SAMPLES"), get_int("AUGLAB_LINK_MAX_CHARS")
+    names = [n.strip() for n in str(text)[:max_chars].split(",") if n.strip()]
+    unique = list(dict.fromkeys(names))
+    known = [n for n in unique if n in SAMPLES]
+    unknown = [n for n in unique if n not in SAMPLES]
+    notes: list[str] = []
+    if unknown:
+        shown = ", ".join(unknown[:3]) + (", …" if len(unknown) > 3 else "")
+        notes.append(f"The link names {len(unknown)} image{'s' if len(unknown) != 1 else ''} this app does not have ({shown}); "
+                     f"{'it is' if len(unknown) == 1 else 'they are'} left out.")
+    if len(known) > limit:
+        notes.append(f"The link names {len(known)} images; the first {limit} are shown (AUGLAB_LINK_MAX_SAMPLES).")
+        known = known[:limit]
+    return tuple(known), tuple(notes)
