@@ -121,3 +121,15 @@ def test_a_full_disk_while_saving_an_upload_is_a_message(monkeypatch):
 def test_parameters_without_a_widget_are_bounded_too():
     with pytest.raises(AugLabError, match="px"):
         import_text('{"transform": {"__class_fullname__": "Compose", "transforms": [{"__class_fullname__": "CropAndPad", "px": 100000}]}}')
+
+
+def test_the_experiment_form_takes_its_bounds_from_the_spec_limits(monkeypatch):
+    """The same table bounds the widgets and the spec, so a form can never submit what a spec refuses."""
+    from augment_core.experiment import spec_limit
+    from tests.apptest_helpers import open_page
+
+    monkeypatch.setenv("AUGLAB_MAX_EPOCHS", "77")
+    at = open_page("pages/experiment.py")
+    assert at.number_input(key="exp:shapes:epochs").proto.max == 77 == spec_limit("epochs")
+    for field, widget in (("batch_size", "batch"), ("epoch_repeats", "repeats"), ("train_per_class", "per_class")):
+        assert at.number_input(key=f"exp:shapes:{widget}").proto.max == spec_limit(field)
