@@ -30,6 +30,8 @@ __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "presets": ["DEMO_PIPELINE", "create_spec_preset", "get_spec_preset_info", "list_spec_presets"],
     "results": ["BatchProgress", "EpochRecord", "ExperimentResult", "FinalEvaluation"],
     "runner": ["load_dataset", "run_experiment"],
+    "search": ["SearchResult", "SearchSpec", "TrialRow", "confirm_search", "load_search", "parse_budget", "run_search"],
+    "search_space": ["SPACES", "create_space"],
     "spec": ["SPEC_LIMITS", "STRATEGIES", "ExperimentSpec", "spec_limit"],
     "stats": ["Comparison", "paired_comparison"],
     "store": ["RunStore"],
