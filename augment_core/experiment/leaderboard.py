@@ -36,8 +36,8 @@ def paired_p_value(differences: list[float]) -> float:
     x = np.asarray(differences, dtype=np.float64)
     if len(x) < 2:
         return 1.0
-    if float(x.std(ddof=1)) == 0.0:
-        return 1.0 if float(x.mean()) == 0.0 else 0.0  # every replicate moved by the same amount
+    if float(x.std(ddof=1)) < 1e-9:  # every replicate moved by the same amount (up to float rounding)
+        return 1.0 if abs(float(x.mean())) < 1e-9 else 0.0
     return float(sps.ttest_1samp(x, 0.0).pvalue)
 
 
