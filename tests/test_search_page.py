@@ -16,7 +16,10 @@ from tests.apptest_helpers import open_page, page_texts
 def fresh_tasks(monkeypatch):
     manager = task_module.TaskManager()
     monkeypatch.setattr(task_module, "_DEFAULT", manager)
-    return manager
+    yield manager
+    for task_id in list(manager._tasks):  # no training thread may outlive its test (torch aborts at exit)
+        manager.cancel(task_id)
+        manager.wait(task_id, timeout=120)
 
 
 def _wait(at, fresh_tasks, kind, timeout=240):

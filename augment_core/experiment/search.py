@@ -278,7 +278,8 @@ def run_search(spec: SearchSpec, *, executor: Executor | None = None, resume: bo
         timer.daemon = True
         timer.start()
     stop = _either(deadline, cancel)
-    trial_spec = replace(spec.base, seeds=spec.search_seeds, folds=0)
+    # trials search per-image pipelines only: the winner is confirmed without mixing, so trials train without it too
+    trial_spec = replace(spec.base, seeds=spec.search_seeds, folds=0, mixup_alpha=0.0, cutmix_alpha=0.0)
     done = 0
     try:
         while not stop.is_set() and (spec.budget_trials is None or done < spec.budget_trials):
