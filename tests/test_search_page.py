@@ -74,6 +74,11 @@ def test_ablation_from_the_pipeline_page(fresh_tasks):
     at.session_state["auglab:pipeline"] = from_dict(DEMO_PIPELINE)
     at.run()
     assert at.button(key="ablation:start") is not None and not at.button(key="ablation:start").disabled
+    at.slider(key="ablation:epochs").set_value(2)
+    at.slider(key="ablation:seeds").set_value(2)
     at.button(key="ablation:start").click()
     at.run()
     assert [t.kind for t in fresh_tasks._tasks.values()] == ["ablation"]
+    at = _wait(at, fresh_tasks, "ablation")
+    text = page_texts(at)
+    assert "What each step adds to the full pipeline" in text and "1. Affine" in text

@@ -112,15 +112,20 @@ def search_outcome(result) -> None:  # noqa: ANN001 - a SearchResult
                               help="The winning pipeline in albumentations' own JSON format (A.load reads it).")
 
 
-def ablation_panel(tasks: TaskManager, *, epochs: int = 15, seeds: int = 3) -> None:
+def ablation_panel(tasks: TaskManager) -> None:
     """Which steps of the current pipeline help: one click, trained on the demo's data in the background."""
     with st.expander("Which steps help? Ablation", icon=":material/science:"):
         pipeline = pipeline_dict()
         owner = owner_token()
         task_id = tasks.task_for(owner, "ablation")
-        st.caption(f"Trains the full pipeline, the pipeline without each step, and no augmentation on the built-in demo data "
-                   f"(shapes, 5 training images per class), {epochs} epochs × {seeds} seeds, and compares them with Holm-corrected intervals.")
-        singles = st.toggle("Also each step alone", key="ablation:singles", help="Adds one arm per step with only that step.")
+        st.caption("Trains the full pipeline, the pipeline without each step, and no augmentation on the built-in demo data "
+                   "(shapes, 5 training images per class) and compares them with Holm-corrected intervals.")
+        left, middle, right = st.columns(3)
+        epochs = left.slider("Epochs", 2, 30, 15, key="ablation:epochs",
+                             help="Epochs per arm and seed; fewer is quicker and noisier.")
+        seeds = middle.slider("Seeds", 2, 5, 3, key="ablation:seeds",
+                              help="Repetitions with different seeds; an interval needs at least two.")
+        singles = right.toggle("Also each step alone", key="ablation:singles", help="Adds one arm per step with only that step.")
         if st.button("Run the ablation", icon=":material/play_arrow:", key="ablation:start", disabled=pipeline is None,
                      help="Start training in the background; the answer appears here."):
             try:
@@ -142,6 +147,8 @@ def ablation_panel(tasks: TaskManager, *, epochs: int = 15, seeds: int = 3) -> N
                 st.error(snap.message, icon=":material/error:")
                 return
             result = snap.result
+            if result.arms.status != "completed":
+                st.warning(result.arms.message, icon=":material/warning:")
             st.markdown(result.summary)
             st.dataframe([{"step": s.step, "verdict": s.verdict,
                            "effect (points)": None if s.effect is None else round(s.effect.mean, 1),

@@ -141,8 +141,11 @@ def build_leaderboard(finals: dict[str, list[float]], *, confidence: float = 0.9
     vs_best = dict(zip(rest, holm_differences([pair(best, a) for a in rest], confidence)))
     rows = [Row(a, means[a], float(np.std(finals[a], ddof=1)) if len(finals[a]) > 1 else 0.0, len(finals[a]),
                 vs_none.get(a), vs_best.get(a)) for a in ranked]
-    correction = (f"Holm step-down within each family (vs no augmentation: {len(others)} comparisons; vs the best arm: "
-                  f"{len(rest)}), family-wise {confidence:.0%}")
+    def count(n: int) -> str:
+        return f"{n} comparison" + ("" if n == 1 else "s")
+
+    correction = (f"Holm step-down within each family (vs no augmentation: {count(len(others))}; vs the best arm: "
+                  f"{count(len(rest))}), family-wise {confidence:.0%}")
     return Leaderboard(rows, best, confidence, correction, _summary(rows, best, confidence))
 
 

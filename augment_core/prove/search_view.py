@@ -81,13 +81,20 @@ def best_so_far_figure(rows: list[TrialRow]) -> go.Figure:
 
 
 def parallel_figure(rows: list[TrialRow]) -> go.Figure | None:
-    """Parallel coordinates of the numeric parameters of completed trials, coloured by score (None with < 2)."""
+    """Parallel coordinates of the parameters of completed trials (choices as categories), coloured by score (None with < 2)."""
     done = [r for r in rows if r.value is not None and r.state == "COMPLETE"]
     if len(done) < 2:
         return None
-    names = sorted({k for r in done for k, v in r.params.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})[:12]
-    dims = [{"label": n, "values": [float(r.params.get(n, 0.0) or 0.0) if not isinstance(r.params.get(n), bool) else 0.0
-                                    for r in done]} for n in names]
+    names = sorted({k for r in done for k in r.params})[:12]
+    dims = []
+    for n in names:
+        values = [r.params.get(n) for r in done]
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            dims.append({"label": n, "values": [float(v) for v in values]})
+        else:  # choices (a preset, an operation on/off) become numbered categories with their names as ticks
+            levels = sorted({str(v) for v in values})
+            dims.append({"label": n, "values": [levels.index(str(v)) for v in values], "tickvals": list(range(len(levels))),
+                         "ticktext": levels})
     dims.append({"label": "val acc %", "values": [100 * r.value for r in done]})
     fig = go.Figure(go.Parcoords(line={"color": [100 * r.value for r in done], "colorscale": "Viridis"}, dimensions=dims))
     fig.update_layout(height=320, margin={"l": 40, "r": 40, "t": 40, "b": 10}, title="What the trials tried")

@@ -5,24 +5,26 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from augment_core.experiment import DEMO_PIPELINE
 from augment_core.pipelines import encode_link, from_dict
 from tests.browser.conftest import wait_for_app
 
 
+@pytest.mark.timeout(900)  # real training on two shared cores: a search, then its confirmation
 def test_short_search_to_confirmed_leaderboard_then_open_the_winner(page, app_url, screenshot, tmp_path):
     page.goto(f"{app_url}/search")
     wait_for_app(page)
     assert "Search" in page.inner_text("h1")
-    page.get_by_role("button", name="trials").click()
+    page.locator("[data-testid='stButtonGroup'] button", has_text="trials").click()
     wait_for_app(page)
-    page.get_by_label("Trials").fill("3")
+    page.locator("[data-testid='stNumberInput'] input").fill("2")
     page.keyboard.press("Enter")
     wait_for_app(page)
-    epochs = page.get_by_role("slider", name="Epochs per trial")
+    epochs = page.locator("[data-testid='stSlider'] input[aria-label='Epochs per trial']")
     epochs.focus()
-    for _ in range(5):  # 8 -> 3 epochs per trial
-        page.keyboard.press("ArrowLeft")
+    page.keyboard.press("Home")  # 1 epoch per trial: the journey, not the search's quality, is under test
     wait_for_app(page)
     page.get_by_role("button", name="Start the search").click()
     page.wait_for_selector("text=Searching…", timeout=60_000)
@@ -50,10 +52,15 @@ def test_short_search_to_confirmed_leaderboard_then_open_the_winner(page, app_ur
     assert all(name in body for name in names), (names, body[:2000])
 
 
+@pytest.mark.timeout(900)
 def test_ablation_of_the_demo_pipeline_from_the_pipeline_page(page, app_url, screenshot):
     page.goto(f"{app_url}/pipeline?pipeline={encode_link(from_dict(DEMO_PIPELINE))}")
     wait_for_app(page)
     page.get_by_text("Which steps help? Ablation").click()
+    for label in ("Epochs", "Seeds"):  # 2 epochs x 2 seeds: the journey, not the answer's precision, is under test
+        page.locator(f"[data-testid='stSlider'] input[aria-label='{label}']").focus()
+        page.keyboard.press("Home")
+        wait_for_app(page)
     page.get_by_role("button", name="Run the ablation").click()
     page.wait_for_selector("text=What each step adds to the full pipeline", timeout=600_000)
     wait_for_app(page)
