@@ -31,7 +31,7 @@ def one_search(minutes: float, epochs: int, pruning: bool, space: str, storage: 
     from augment_core.experiment.search_cli import format_result, format_trial
 
     base = create_spec_preset("demo", epochs=epochs)
-    spec = SearchSpec(base, space=space, name=f"bench {space} pruning={pruning} {time.time():.0f}", budget_seconds=60 * minutes,
+    spec = SearchSpec(base, space=space, name=f"bench {space} pruning {'on' if pruning else 'off'} {time.time():.0f}", budget_seconds=60 * minutes,
                       pruning=pruning)
     tic = time.perf_counter()
     result = run_search(spec, storage=storage, on_trial=lambda row: print(format_trial(row), flush=True), confirm=False)

@@ -137,27 +137,31 @@ def ablation_panel(tasks: TaskManager) -> None:
         steps = len(from_dict(pipeline).items) if pipeline else 0
         total = max(1, ablation_epochs(steps, singles=singles, epochs=epochs, seeds=seeds))
 
-        @st.fragment(run_every=POLL_SECONDS)
-        def poll() -> None:
-            snap = tasks.snapshot(task_id)
-            if snap.running:
-                st.progress(min(1.0, len(snap.events) / total), text=f"Ablation: {len(snap.events)} of about {total} epochs")
-                return
-            if snap.status == "failed":
-                st.error(snap.message, icon=":material/error:")
-                return
-            result = snap.result
-            if result.arms.status != "completed":
-                st.warning(result.arms.message, icon=":material/warning:")
-            st.markdown(result.summary)
-            st.dataframe([{"step": s.step, "verdict": s.verdict,
-                           "effect (points)": None if s.effect is None else round(s.effect.mean, 1),
-                           "interval": "" if s.effect is None else f"{s.effect.ci_low:+.1f} to {s.effect.ci_high:+.1f}"}
-                          for s in result.steps], hide_index=True, use_container_width=True)
-            if result.arms.leaderboard is not None:
-                st.caption(result.arms.leaderboard.summary)
+        snap = tasks.snapshot(task_id)
+        if snap.running:
 
-        poll()
+            @st.fragment(run_every=POLL_SECONDS)
+            def poll() -> None:
+                now = tasks.snapshot(task_id)
+                if not now.running:
+                    st.rerun()  # the whole page: it now shows the answer
+                st.progress(min(1.0, len(now.events) / total), text=f"Ablation: {len(now.events)} of about {total} epochs")
+
+            poll()
+            return
+        if snap.status == "failed":
+            st.error(snap.message, icon=":material/error:")
+            return
+        result = snap.result
+        if result.arms.status != "completed":
+            st.warning(result.arms.message, icon=":material/warning:")
+        st.markdown(result.summary)
+        st.dataframe([{"step": s.step, "verdict": s.verdict,
+                       "effect (points)": None if s.effect is None else round(s.effect.mean, 1),
+                       "interval": "" if s.effect is None else f"{s.effect.ci_low:+.1f} to {s.effect.ci_high:+.1f}"}
+                      for s in result.steps], hide_index=True, use_container_width=True)
+        if result.arms.leaderboard is not None:
+            st.caption(result.arms.leaderboard.summary)
 
 
 def spec_caption(spec: SearchSpec) -> str:
