@@ -24,6 +24,7 @@ PAGES = {
     "Prove": [
         st.Page("pages/experiment.py", title="Experiment", icon=":material/science:"),
         st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
+        st.Page("pages/search.py", title="Search", icon=":material/manage_search:"),
     ],
     "Learn": [
         st.Page("pages/learn.py", title="Learn", icon=":material/school:"),

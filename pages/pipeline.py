@@ -10,6 +10,8 @@ from ui.pipeline_editor import data_kind_picker, group_bar, label_warning_box, p
 from ui.pipeline_panels import annotations_panel, apply_link, export_panel, mixing_panel, preview_panel, seed_controls, sync_link
 from ui.pipeline_state import get_data_kind, get_pipeline, pop_error
 from augment_core.pipelines import label_warnings
+from augment_core.prove import default_tasks
+from ui.search_panels import ablation_panel
 
 page_header("Pipeline", "Chain transforms into the pipeline you will train with: reorder, switch steps off, group them into OneOf/SomeOf, "
             "watch boxes and masks follow, then export it as albumentations JSON, YAML or Python.")
@@ -49,4 +51,5 @@ elif view == "Mixing":
     mixing_panel(seed)
 else:
     export_panel()
+ablation_panel(default_tasks())
 sync_link()

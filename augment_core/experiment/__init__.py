@@ -13,18 +13,25 @@ Public API (what pages and the CLI call)::
 Modules: ``spec`` (the run description), ``datasets``/``synthetic``/``userdata`` (data),
 ``models``/``backbones`` (networks), ``augmentation``/``loader`` (batches), ``training``
 (strategies, ``train_one_epoch``, ``evaluate``), ``stats``, ``results``, ``store``, ``runner``,
-``presets`` and ``cli``.
+``presets`` and ``cli``; many arms: ``executor`` (where runs execute), ``arms``, ``leaderboard``
+(Holm-corrected comparisons), ``ablation``, ``search`` (Optuna).
 """
 
 from augment_core.faces import lazy_face
 
 __getattr__, __dir__, __all__ = lazy_face(__name__, {
+    "ablation": ["AblationResult", "StepEffect", "ablation_arms", "engine_dict", "run_ablation"],
+    "arms": ["Arm", "ArmsResult", "ArmsSpec", "run_arms"],
     "augmentation": ["build_compose"],
     "backbones": ["create_backbone", "get_backbone_info", "list_backbones"],
     "datasets": ["ImageDataset", "check_data_budget", "create_dataset", "get_dataset_info", "list_datasets"],
+    "executor": ["Executor", "LocalExecutor", "RunRequest"],
+    "leaderboard": ["NONE_ARM", "Leaderboard", "build_leaderboard", "holm_levels"],
     "presets": ["DEMO_PIPELINE", "create_spec_preset", "get_spec_preset_info", "list_spec_presets"],
     "results": ["BatchProgress", "EpochRecord", "ExperimentResult", "FinalEvaluation"],
     "runner": ["load_dataset", "run_experiment"],
+    "search": ["SearchResult", "SearchSpec", "TrialRow", "confirm_search", "load_search", "parse_budget", "run_search"],
+    "search_space": ["SPACES", "create_space"],
     "spec": ["SPEC_LIMITS", "STRATEGIES", "ExperimentSpec", "spec_limit"],
     "stats": ["Comparison", "paired_comparison"],
     "store": ["RunStore"],

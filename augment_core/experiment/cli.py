@@ -6,6 +6,8 @@ Examples:
     python -m augment_core.experiment list
     python -m augment_core.experiment show 3
     python -m augment_core.experiment export 3 --format csv > run3.csv
+    python -m augment_core.experiment search spec.json --budget 10m --space families --kind "Digits and handwriting"
+    python -m augment_core.experiment search --confirm my-search      # confirm a cancelled or stored search
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from augment_core.errors import AugLabError
 from augment_core.experiment.presets import create_spec_preset, list_spec_presets
 from augment_core.experiment.results import EpochRecord, ExperimentResult
 from augment_core.experiment.runner import run_experiment
+from augment_core.experiment.search_cli import add_search_command, run_search_command
 from augment_core.experiment.spec import ExperimentSpec
 from augment_core.experiment.store import RunStore
 
@@ -93,10 +96,13 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--format", choices=("json", "csv"), default="json")
     delete = sub.add_parser("delete", help="delete a stored run")
     delete.add_argument("id", type=int)
+    add_search_command(sub)
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "search":
+            return run_search_command(args)
         store = RunStore()
         if args.command == "list":
             print(f"{'id':>4} {'status':<10} {'verdict':<20} {'mean diff':>9}  {'started':<25} name")

@@ -136,7 +136,7 @@ def _final(arm: str, rep: int, seed: int, preds: np.ndarray, truth: np.ndarray, 
 
 def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None, on_epoch: EpochCallback | None = None,
                    on_batch: BatchProgressCallback | None = None, cancel: threading.Event | None = None,
-                   store: RunStore | None = None) -> ExperimentResult:
+                   store: RunStore | None = None, arms: tuple[str, ...] = ("plain", "augmented")) -> ExperimentResult:
     """Fine-tune with and without augmentation over every replicate, identically otherwise.
 
     Args:
@@ -146,6 +146,8 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
         on_batch: Called with a :class:`BatchProgress` after each training step.
         cancel: Set it to stop after the current step; finished epochs are kept, status "cancelled".
         store: Where to save the run as it progresses (epochs are written as they finish).
+        arms: Which of "plain" and "augmented" to train; multi-arm experiments and searches train
+            the plain arm once and each pipeline's augmented arm alone (identical otherwise).
 
     Returns:
         The :class:`ExperimentResult` (also stored, with ``run_id`` set, when ``store`` is given).
@@ -163,6 +165,9 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
     normalise = Normaliser(info.mean, info.std)
     result = ExperimentResult(spec, class_names=data.class_names, dataset_fingerprint=data.fingerprint,
                               started_at=_now(), versions=library_versions())
+    arms = tuple(a for a in ("plain", "augmented") if a in arms)
+    if not arms:
+        raise AugLabError("Train at least one arm (plain or augmented).", field="arms")
     if store is not None:
         result.run_id = store.create_run(result)
     start = time.perf_counter()
@@ -170,7 +175,7 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
     try:
         for rep, (seed, train_idx, val_idx) in enumerate(splits):
             _run_replicate(spec, data, rep, seed, train_idx, val_idx, classes, normalise, result, state,
-                           len(splits), on_epoch, on_batch, cancel, store)
+                           len(splits), on_epoch, on_batch, cancel, store, arms)
         result.status = "completed"
     except Cancelled:
         result.status, result.message = "cancelled", "Stopped by the user; finished epochs are kept."
@@ -188,7 +193,8 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
 def _run_replicate(spec: ExperimentSpec, data: ImageDataset, rep: int, seed: int, train_idx: np.ndarray,
                    val_idx: np.ndarray, classes: int, normalise: Normaliser, result: ExperimentResult,
                    state: dict[str, int], replicates: int, on_epoch: EpochCallback | None,
-                   on_batch: BatchProgressCallback | None, cancel: threading.Event | None, store: RunStore | None) -> None:
+                   on_batch: BatchProgressCallback | None, cancel: threading.Event | None, store: RunStore | None,
+                   arms: tuple[str, ...] = ("plain", "augmented")) -> None:
     """Train both arms of one replicate, epoch by epoch, interleaved (live curves grow together)."""
     initial = build_classifier(spec.backbone, classes, seed=seed)  # one init, copied into both arms
     images, labels = data.images[train_idx], data.labels[train_idx]
@@ -196,7 +202,7 @@ def _run_replicate(spec: ExperimentSpec, data: ImageDataset, rep: int, seed: int
              for e in range(spec.epochs)]
     steps_per_epoch = len(plans[0])
     total_steps = steps_per_epoch * spec.epochs
-    grand_total = total_steps * 2 * replicates
+    grand_total = total_steps * len(arms) * replicates
     transform_seed = (seed * 1_000_003 + 1) % 2**31
     transform = create_train_transform(spec.pipeline, seed=transform_seed, image_size=spec.image_size)  # built here to fail early
     factory = None if transform is None else partial(create_train_transform, spec.pipeline, seed=transform_seed, image_size=spec.image_size)
@@ -205,20 +211,21 @@ def _run_replicate(spec: ExperimentSpec, data: ImageDataset, rep: int, seed: int
     sources: dict[str, PlainBatches | AugmentedBatches] = {"plain": plain}
     if transform is None and not mixing:
         sources["augmented"] = plain  # "no augmentation" is a branch of the factory
-    else:
+    elif "augmented" in arms:
         augmented = AugmentedBatches(images, labels, normalise, factory, num_classes=classes, seed=seed,
                                      mixup_alpha=spec.mixup_alpha, cutmix_alpha=spec.cutmix_alpha)
         augmented.start(plans)
         sources["augmented"] = augmented
+    sources = {arm: sources[arm] for arm in arms}  # the augmented source is only started when that arm trains
     models: dict[str, SplitModel] = {arm: apply_strategy(initial, spec.strategy) for arm in sources}
     optimizers = {arm: make_optimizer(models[arm], spec) for arm in sources}
     val_x = normalise(data.images[val_idx])
     val_y = torch.from_numpy(data.labels[val_idx])
-    val_features = prefix_features(models["plain"], val_x)  # frozen prefix: exact, shared by both arms
+    val_features = prefix_features(models[arms[0]], val_x)  # frozen prefix: exact, shared by both arms
     last: dict[str, np.ndarray] = {}
     try:
         for epoch in range(spec.epochs):
-            for arm in ("plain", "augmented"):
+            for arm in arms:
                 def report(i: int, n: int, loss: float, _arm: str = arm, _epoch: int = epoch) -> None:
                     state["done"] += 1
                     if on_batch is not None:
@@ -238,11 +245,11 @@ def _run_replicate(spec: ExperimentSpec, data: ImageDataset, rep: int, seed: int
                     store.add_epoch(result.run_id, record)
                 if on_epoch is not None:
                     on_epoch(record)
-        for arm in ("plain", "augmented"):
+        for arm in arms:
             final = _final(arm, rep, seed, last[arm], data.labels[val_idx], val_idx, classes)
             result.finals.append(final)
             if store is not None and result.run_id is not None:
                 store.add_final(result.run_id, final)
     finally:
-        for source in set(sources.values()):
+        for source in {plain, *sources.values()}:
             source.close()
