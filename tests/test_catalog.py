@@ -112,3 +112,24 @@ def test_crop_sizes_follow_the_image():
     params = {p.name: p for p in catalog.get_transform("RandomCrop").visible_params((100, 200))}
     assert params["height"].high == 100 and params["width"].high == 200
     assert params["height"].default == 75
+
+
+@pytest.mark.parametrize(("query", "first"), [("rain", "RandomRain"), ("HorizontalFlip", "HorizontalFlip"), ("gaussnoise", "GaussNoise"),
+                                              ("blur", "Blur"), ("rot", "Rotate"), ("Affine", "Affine"), ("snow", "RandomSnow")])
+def test_search_puts_an_exact_or_prefix_or_name_word_match_first(query: str, first: str) -> None:
+    assert catalog.list_transforms(query=query)[0] == first
+
+
+@pytest.mark.parametrize("name", catalog.list_transforms())
+def test_search_for_a_full_name_always_gives_that_transform_first(name: str) -> None:
+    assert catalog.list_transforms(query=name)[0] == name
+    assert catalog.list_transforms(query=name.lower()[:-1])[0].lower().startswith(name.lower()[:-1])
+
+
+def test_search_ranks_names_and_family_words_above_docstring_matches() -> None:
+    names = catalog.list_transforms(query="rain")
+    assert names.index("RandomRain") < names.index("LongestMaxSize")  # "constraints" in its docstring
+    weather = catalog.list_transforms(query="weather")
+    assert set(catalog.list_transforms(catalog.WEATHER)) <= set(weather)
+    docstring_only = [n for n in weather if catalog.get_transform(n).family != catalog.WEATHER]
+    assert all(weather.index(n) > weather.index("RandomRain") for n in docstring_only)

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import inspect
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -139,16 +140,48 @@ def _params(name: str, image_size: tuple[int, int]) -> tuple[ParamSpec, ...]:
 
 
 def list_transforms(family: str | None = None, query: str = "") -> list[str]:
-    """Names of covered transforms, optionally one family's, filtered by a search ``query``.
+    """Names of covered transforms, optionally one family's, filtered and ranked by a search ``query``.
 
-    The query matches the name or the summary, case-insensitively.
+    Without a query the catalog order is kept. With one, the matches come best first (see
+    :func:`search_rank`): an exact or prefix name match always leads, names and family words come
+    before docstring matches, so "rain" gives RandomRain first, not a transform whose docstring
+    happens to say "constraints".
     """
     q = query.strip().lower()
-    return [
-        spec.name
-        for spec in _registry().values()
-        if (family is None or spec.family == family) and (not q or q in spec.name.lower() or q in spec.summary.lower())
-    ]
+    specs = [spec for spec in _registry().values() if family is None or spec.family == family]
+    if not q:
+        return [spec.name for spec in specs]
+    ranked = [(rank, i, spec.name) for i, spec in enumerate(specs) if (rank := search_rank(spec, q)) is not None]
+    return [name for _, _, name in sorted(ranked)]
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words of ``text``, splitting CamelCase names too ("RandomRain" -> random, rain)."""
+    return [w.lower() for w in re.findall(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+", text)]
+
+
+def search_rank(spec: TransformSpec, query: str) -> int | None:
+    """How well ``spec`` matches a lower-case ``query`` (0 best), or ``None`` when it does not match.
+
+    0 exact name, 1 name prefix, 2 a word of the name starts with it, 3 anywhere in the name,
+    4 a word of the family starts with it, 5 a word of the docstring starts with it, 6 anywhere
+    in the docstring. Ties keep the catalog order.
+    """
+    name = spec.name.lower()
+    if name == query:
+        return 0
+    if name.startswith(query):
+        return 1
+    if any(word.startswith(query) for word in _words(spec.name)):
+        return 2
+    if query in name:
+        return 3
+    if any(word.startswith(query) for word in _words(spec.family)):
+        return 4
+    summary = spec.summary.lower()
+    if any(word.startswith(query) for word in re.findall(r"[a-z0-9]+", summary)):
+        return 5
+    return 6 if query in summary else None
 
 
 def get_transform(name: str) -> TransformSpec:
