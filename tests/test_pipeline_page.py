@@ -109,3 +109,21 @@ def test_an_empty_pipeline_shows_the_original_and_says_why(at):
     at.segmented_control(key="pipeline:view").set_value("Preview").run()
     captions = [i.caption for element in at.get("image") for i in element.proto.imgs]
     assert len(captions) == 9 and not any("no step switched on" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("query", ["HorizontalFlip", "GaussNoise", "rain", "blur"])
+def test_add_adds_the_transform_the_search_shows_even_when_typed_and_clicked_in_one_go(at, query):
+    """Typing a search and pressing Add before the page redraws adds the best match, not the previous pick."""
+    _add(at, "Affine")
+    at.text_input(key="pipeline:add:query").input(query)
+    _button(at, "Add step").click().run()  # one rerun carries both the new text and the click
+    added = at.session_state[PIPELINE].items[-1].name
+    assert added == at.selectbox(key="pipeline:add:name").value  # what the page shows is what was added
+    from augment_core.transforms import list_transforms
+    assert added == list_transforms(query=query)[0]
+    # A pick from the list under the same search stands; Add adds it.
+    names = list_transforms(query=query)
+    if len(names) > 1:
+        at.selectbox(key="pipeline:add:name").set_value(names[1]).run()
+        _button(at, "Add step").click().run()
+        assert at.session_state[PIPELINE].items[-1].name == names[1]

@@ -63,6 +63,37 @@ def data_kind_picker() -> None:
     st.caption(DATA_KINDS[get_data_kind()])
 
 
+_PICK = "pipeline:add:name"
+_PICKED_FOR = "pipeline:add:picked_for"  # (family, query) under which the user last chose from the list
+
+
+def shown_pick(names: list[str], current: str | None, picked_for: tuple[str, str] | None, search: tuple[str, str]) -> str:
+    """The transform the picker shows, and so the one *Add step* adds.
+
+    The user's own pick stands while the family and search it was made under are unchanged and it
+    is still listed; a new search or family selects the best match (the first in the ranked list).
+    The page and the Add callback both call this, so the list cannot show one transform while Add
+    appends another, however fast the user types and clicks.
+    """
+    if current in names and picked_for == search:
+        return current  # type: ignore[return-value]
+    return names[0]
+
+
+def _search_now() -> tuple[str, str]:
+    return (str(st.session_state.get("pipeline:add:family", "All families")), str(st.session_state.get("pipeline:add:query", "")))
+
+
+def _add_shown(image_size: tuple[int, int]) -> None:
+    """Add-step callback: runs before the page draws, with the search box's newest text already in session state."""
+    family, query = _search_now()
+    names = catalog.list_transforms(None if family == "All families" else family, query)
+    if not names:
+        return
+    name = shown_pick(names, st.session_state.get(_PICK), st.session_state.get(_PICKED_FOR), (family, query))
+    edit_pipeline(pl.add_step, name, image_size=image_size)
+
+
 def step_adder(image_size: tuple[int, int]) -> None:
     """Family filter, search and transform picker, with an Add button."""
     family_col, search_col, name_col, button_col = st.columns([1, 1, 1.4, 0.8], vertical_alignment="bottom")
@@ -70,11 +101,14 @@ def step_adder(image_size: tuple[int, int]) -> None:
     if not names:
         name_col.info("No transform matches.", icon=":material/search_off:")
         return
-    name = name_col.selectbox("Transform", names, key="pipeline:add:name", format_func=lambda n: f"{n} · {'↔' if catalog.get_transform(n).moves_geometry else '◐'}",
-                           help="The transform to add. ↔ moves geometry (boxes and masks follow); ◐ changes pixels only.")
+    search = _search_now()
+    st.session_state[_PICK] = shown_pick(names, st.session_state.get(_PICK), st.session_state.get(_PICKED_FOR), search)
+    name = name_col.selectbox("Transform", names, key=_PICK, format_func=lambda n: f"{n} · {'↔' if catalog.get_transform(n).moves_geometry else '◐'}",
+                              help="The transform to add. ↔ moves geometry (boxes and masks follow); ◐ changes pixels only.",
+                              on_change=lambda: st.session_state.__setitem__(_PICKED_FOR, _search_now()))
     button_col.button("Add step", icon=":material/add:", type="primary", width="stretch",
-                      help="Append this transform to the end of the pipeline with its default settings.",
-                      on_click=lambda: edit_pipeline(pl.add_step, st.session_state["pipeline:add:name"], image_size=image_size))
+                      help="Append the transform shown to the end of the pipeline with its default settings.",
+                      on_click=_add_shown, args=(image_size,))
     st.caption(catalog.get_transform(name).summary)
 
 
