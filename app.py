@@ -36,6 +36,8 @@ page = st.navigation(PAGES)
 with st.sidebar:
     st.markdown("**Augmentation Lab**  \nSee what an augmentation does, then prove whether it helps.")
     st.caption("Light or dark: ⋮ menu (top right) → System, Light or Dark.")
-pipeline_sidebar()
+sidebar_slot = st.sidebar.empty()
+pipeline_sidebar(sidebar_slot)  # drawn first, so a page that stops early still has it
 
 page.run()
+pipeline_sidebar(sidebar_slot)  # and again, showing what the page changed (a share link, a new step)

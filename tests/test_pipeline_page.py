@@ -84,6 +84,8 @@ def test_share_link_opens_the_pipeline_and_a_damaged_link_is_reported():
     app.query_params["pipeline"] = encode_link(wanted)
     app.run()
     assert app.session_state[PIPELINE] == wanted
+    sidebar = "\n".join([m.value for m in app.sidebar.markdown] + [c.value for c in app.sidebar.caption])
+    assert "No steps yet" not in sidebar and all(step.name in sidebar for step in wanted.items)
     bad = AppTest.from_file(APP, default_timeout=60)
     bad.switch_page("pages/pipeline.py")
     bad.query_params["pipeline"] = "1.broken"

@@ -22,9 +22,14 @@ def show_error(exc: AugLabError, where: st.delta_generator.DeltaGenerator | None
     target.error(f"**{markdown_text(exc.message)}**" + (f"\n\n{markdown_text(exc.hint)}" if exc.hint else ""), icon=":material/error:")
 
 
-def pipeline_sidebar() -> None:
-    """The session's current pipeline in the sidebar, on every page, with a link to the editor."""
-    with st.sidebar:
+def pipeline_sidebar(slot: st.delta_generator.DeltaGenerator | None = None) -> None:
+    """The session's current pipeline in the sidebar, on every page, with a link to the editor.
+
+    ``slot`` (an ``st.sidebar.empty()``) is redrawn in place: ``app.py`` draws it before the page,
+    so pages that stop early still have it, and again after the page, so it shows what the page
+    changed (a share link loaded, a step added) rather than the state before.
+    """
+    with slot.container() if slot is not None else st.sidebar:
         st.markdown("**Current pipeline**")
         steps = pipeline_steps(pipeline_dict())
         if steps:
