@@ -6,10 +6,11 @@ import streamlit as st
 
 from augment_core import AugLabError
 from augment_core.experiment import DEMO_PIPELINE, RunStore, get_spec_preset_info
-from augment_core.prove import check_pipeline, enlarge, estimate_time, pipeline_summary, show_batch
+from augment_core.prove import check_pipeline, enlarge, estimate_time, pipeline_summary, show_batch, training_data_line
 from augment_core.prove import default_manager, format_duration
 from ui.common import page_header, show_error
-from ui.experiment_form import apply_link, augmentation_section, build_spec, data_section, training_section
+from ui.experiment_form import (apply_link, augmentation_section, build_spec, data_section, remember_form, restore_form,
+                                training_section)
 from ui.job_panel import current_snapshot, live_job_panel, owner_token
 from ui.results_view import results_view
 
@@ -38,10 +39,12 @@ if snap is not None and st.session_state.get("exp:hidden") != snap.job_id:
     st.divider()
     st.header("Set up the next run")
 
+restore_form()  # the form shows what the user chose before this run, page visit or rerun
 for problem in apply_link():  # links from the Learn lessons preset the form
     st.warning(problem, icon=":material/link_off:")
 st.subheader("1 · Data")
 choice = data_section()
+data_line = st.empty()  # filled once the training settings are known: what the run will really train on
 st.subheader("2 · Augmentation")
 pipeline, mixup, cutmix = augmentation_section(choice.prepared)
 st.subheader("3 · Training")
@@ -54,6 +57,10 @@ try:
 except AugLabError as exc:
     show_error(exc)
     spec = None
+remember_form()
+if spec is not None and choice.prepared is not None:
+    data_line.info(f"**This run trains on {training_data_line(spec, choice.prepared.dataset)}** "
+                   "(set by the validation share and training images per class below).", icon=":material/dataset:")
 if spec is not None and spec.dataset == "shapes" and spec.pipeline == DEMO_PIPELINE:
     with st.expander("Why augmentation should help here", icon=":material/lightbulb:"):
         st.markdown(get_spec_preset_info("demo").why)

@@ -170,3 +170,72 @@ def test_runs_page_rerun_starts_a_job_with_the_same_spec(manager):
     at.button(key="runs:rerun").click().run()
     job = manager.job_for(at.session_state["auglab:owner"])
     assert job is not None and manager.snapshot(job).spec == spec and run_id
+
+
+def _zip_of_classes(count: int = 40) -> bytes:
+    """A zip of two class folders with ``count`` distinct images each."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for cls, base in (("dark", 10), ("light", 150)):
+            for i in range(count):
+                archive.writestr(f"{cls}/{i}.png", _png(base + i))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("ending", ["completed", "cancelled"])
+def test_the_next_run_trains_what_the_form_shows_after_a_run(ending):
+    """After a run on an uploaded zip, the form still shows that zip, pipeline and settings, and Start trains them."""
+    gate = threading.Event()
+    manager = jobs.JobManager(run=make_fake(gate))
+    jobs.set_default_manager(manager)
+    try:
+        at = open_experiment()
+        at.get("button_group")[0].set_value("Zip of class folders").run()
+        at.file_uploader(key="exp:zip").set_value(("mine.zip", _zip_of_classes(), "application/zip")).run()
+        at.radio(key="exp:aug_origin").set_value("preset").run()
+        at.selectbox(key="exp:preset").set_value("Natural photos · light").run()
+        at.number_input(key="exp:zip:epochs").set_value(3).run()
+        _button(at, "Start training").click().run()
+        owner = at.session_state["auglab:owner"]
+        first = manager.snapshot(manager.job_for(owner)).spec
+        assert first.dataset.endswith(".zip") and first.epochs == 3
+        if ending == "cancelled":
+            at.button(key="live:cancel").click().run()
+        gate.set()
+        manager.wait(manager.job_for(owner), 10)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert "Set up the next run" in [h.value for h in at.header]
+        assert at.get("button_group")[0].value == "Zip of class folders"
+        assert "mine.zip" in page_texts(at) and "80 images kept" in page_texts(at)
+        at.number_input(key="exp:zip:seeds").set_value(2).run()  # change one number, then Start
+        _button(at, "Start training").click().run()
+        second = manager.snapshot(manager.job_for(owner)).spec
+        assert second.dataset == first.dataset and second.pipeline == first.pipeline
+        assert second.epochs == 3 and second.seeds == 2
+    finally:
+        gate.set()
+        jobs.set_default_manager(None)
+
+
+def test_passes_per_epoch_follow_the_data_unless_the_user_set_them(manager):
+    """Derived defaults are recomputed when the data change: 80 images -> the rule's value, not the zero-image value."""
+    from augment_core.prove import default_spec
+
+    at = open_experiment()
+    at.get("button_group")[0].set_value("Zip of class folders").run()
+    at.file_uploader(key="exp:zip").set_value(("mine.zip", _zip_of_classes(), "application/zip")).run()
+    assert at.number_input(key="exp:zip:repeats").value == default_spec("zip", classes=2, images=80).epoch_repeats < 8
+    at.file_uploader(key="exp:zip").set_value(("few.zip", _zip_of_classes(6), "application/zip")).run()
+    assert at.number_input(key="exp:zip:repeats").value == default_spec("zip", classes=2, images=12).epoch_repeats > 1
+    at.number_input(key="exp:zip:repeats").set_value(5).run()  # the user's own value stands
+    at.file_uploader(key="exp:zip").set_value(("mine.zip", _zip_of_classes(), "application/zip")).run()
+    assert at.number_input(key="exp:zip:repeats").value == 5
+
+
+def test_the_data_line_states_what_will_be_trained_on(manager):
+    at = open_experiment()
+    text = page_texts(at)
+    assert "5 training images per class" in text and "200 per class" not in text
+    at.number_input(key="exp:shapes:per_class").set_value(0).run()
+    assert "5 training images per class" not in page_texts(at)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import streamlit as st
@@ -56,6 +56,47 @@ def _take_link(field: str, key: str) -> None:
         st.session_state[key] = pending.pop(field)
 
 
+_KEEP = f"{K}:keep:"  # shadow copies of the form's widget values: session keys that belong to no widget
+# Keys that are not values a widget can be given back (uploaders, buttons) or are kept elsewhere.
+_NOT_KEPT = (f"{K}:zip", ":files", ":remove", f"{K}:add_class", _KEEP, ":default", f"{K}:estimate", f"{K}:show_batch",
+             f"{K}:hidden", f"{K}:link_", f"{K}:class_ids", f"{K}:kept_")
+_KEPT_ZIP = f"{K}:kept_zip"  # (file name, bytes) of the last zip uploaded
+_KEPT_CLASSES = f"{K}:kept_classes"  # {class id: [(file name, bytes), ...]} of the last per-class uploads
+
+
+def restore_form() -> None:
+    """Give the form's widgets back the values they had when the form was last drawn.
+
+    Streamlit forgets a widget's value when a run does not draw it (the page showing a running
+    job, another page), and the form would come back with the built-in data, the demo pipeline and
+    default numbers: a run the user never asked for. Call first; :func:`remember_form` at the end.
+    """
+    for key, value in list(st.session_state.items()):
+        if key.startswith(_KEEP) and key.removeprefix(_KEEP) not in st.session_state:
+            st.session_state[key.removeprefix(_KEEP)] = value
+
+
+def remember_form() -> None:
+    """Keep a copy of every form widget's value in keys that outlive the widgets."""
+    for key, value in list(st.session_state.items()):
+        if key.startswith(f"{K}:") and not any(part in key for part in _NOT_KEPT):
+            st.session_state[_KEEP + key] = value
+
+
+def derived_default(key: str, value: Any) -> None:
+    """Seed widget ``key`` with a default computed from the chosen data, and follow it when it changes.
+
+    The value follows the default for as long as the widget still holds the previous default; once
+    the user sets another value, theirs stands (passes per epoch follow the number of images, say,
+    unless the user typed their own).
+    """
+    marker = f"{key}:default"
+    previous = st.session_state.get(marker)
+    if key not in st.session_state or (previous is not None and st.session_state[key] == previous):
+        st.session_state[key] = value
+    st.session_state[marker] = value
+
+
 @dataclass(frozen=True)
 class DataChoice:
     """What the data section produced."""
@@ -94,8 +135,19 @@ def _class_uploads() -> dict[str, list[tuple[str, bytes]]]:
             if len(ids) > 2 and st.button("Remove this class", key=f"{K}:class:{class_id}:remove", icon=":material/delete:",
                                                   help="Drop this class and its images from the data set."):
                 ids.remove(class_id)
+                st.session_state.get(_KEPT_CLASSES, {}).pop(class_id, None)
                 st.rerun()
-            out[name] = out.get(name, []) + [(f.name, f.getvalue()) for f in files or []]
+            kept: dict[int, list[tuple[str, bytes]]] = st.session_state.setdefault(_KEPT_CLASSES, {})
+            if files:
+                kept[class_id] = [(f.name, f.getvalue()) for f in files]
+            elif kept.get(class_id):
+                # The uploader forgot its files while the form was not drawn; the images are kept here.
+                st.caption(f"Using {len(kept[class_id])} image(s) uploaded before.")
+                if st.button("Forget them", key=f"{K}:class:{class_id}:remove_kept", icon=":material/close:",
+                             help="Stop using these images; drop new ones above."):
+                    kept.pop(class_id, None)
+                    st.rerun()
+            out[name] = out.get(name, []) + kept.get(class_id, [])
     if st.button("Add a class", icon=":material/add:", key=f"{K}:add_class", help="Another box for images of one more class."):
         ids.append(max(ids) + 1)
         st.rerun()
@@ -130,7 +182,8 @@ def _image_size(source: str) -> int:
 
 def data_section() -> DataChoice:
     """Pick the data; shows the validation report or why the data were refused."""
-    source = st.segmented_control("Data set", SOURCES, default=SOURCES[0], key=f"{K}:source", required=True,
+    st.session_state.setdefault(f"{K}:source", SOURCES[0])
+    source = st.segmented_control("Data set", SOURCES, key=f"{K}:source", required=True,
                                   help="Train on a built-in data set, a zip with one folder per class, or images you drop per class.")
     try:
         if source == "Built-in":
@@ -141,13 +194,22 @@ def data_section() -> DataChoice:
             prepared = _builtin(name, _image_size(name), json.dumps(options, sort_keys=True))
             choice = DataChoice(name, prepared)
         elif source == "Zip of class folders":
-            upload = st.file_uploader("A zip with one folder per class (cats/…, dogs/…)", type=["zip"], key=f"{K}:zip",
-                                      help="Each top-level folder is a class; its images are that class's examples.")
-            if upload is None:
+            kept = st.session_state.get(_KEPT_ZIP)
+            upload = st.file_uploader("A zip with one folder per class (cats/…, dogs/…)" if kept is None else "Another zip (replaces the one in use)",
+                                      type=["zip"], key=f"{K}:zip", help="Each top-level folder is a class; its images are that class's examples.")
+            if upload is not None:
+                kept = st.session_state[_KEPT_ZIP] = (upload.name, upload.getvalue())
+            if kept is None:
                 st.info("Upload a zip of class folders to start.", icon=":material/folder_zip:")
                 return DataChoice("zip", None)
-            data = upload.getvalue()
-            choice = DataChoice("zip", _zip(hashlib.sha256(data).hexdigest(), data, _image_size("zip"), upload.name))
+            file_name, data = kept
+            # The uploader forgets its file when the page is not drawn (during a run, on other pages); the zip is kept here.
+            left, right = st.columns([4, 1], vertical_alignment="center")
+            left.markdown(f":material/folder_zip: Using **{file_name}** ({len(data) / 1e6:.1f} MB)")
+            if right.button("Forget it", key=f"{K}:forget_zip", icon=":material/close:", help="Stop using this zip; upload another."):
+                st.session_state.pop(_KEPT_ZIP, None)
+                st.rerun()
+            choice = DataChoice("zip", _zip(hashlib.sha256(data).hexdigest(), data, _image_size("zip"), file_name))
         else:
             files = _class_uploads()
             if sum(len(f) for f in files.values()) == 0:
@@ -167,12 +229,14 @@ def data_section() -> DataChoice:
 def augmentation_section(prepared: PreparedData | None) -> tuple[dict[str, Any] | None, float, float]:
     """Pick the pipeline and mixing; returns (albumentations dict or None, MixUp α, CutMix α)."""
     editor_steps = len(get_pipeline().active_steps())
-    origin = st.radio("Augmentation for the augmented arm",
-                      ["A preset", f"The pipeline from the editor ({editor_steps} step(s))", "None (sanity check: both arms identical)"],
+    labels = {"preset": "A preset", "editor": f"The pipeline from the editor ({editor_steps} step(s))",
+              "none": "None (sanity check: both arms identical)"}
+    # Stable option values (the label's step count changes), so a kept choice is still an option.
+    choice = st.radio("Augmentation for the augmented arm", list(labels), format_func=labels.__getitem__,
                       key=f"{K}:aug_origin", horizontal=True,
                       help="The plain arm never sees augmentation; everything else is identical between the arms.")
     pipeline: dict[str, Any] | None
-    if origin.startswith("A preset"):
+    if choice == "preset":
         names = [*ENGINE_PIPELINES, *list_pipeline_presets()]
         name = st.selectbox("Preset", names, key=f"{K}:preset",
                             help="The demo pipeline matches the variation of the shapes data set; the others are the editor's presets.")
@@ -182,7 +246,7 @@ def augmentation_section(prepared: PreparedData | None) -> tuple[dict[str, Any] 
             st.caption(get_pipeline_preset(name).rationale)
             document = to_dict(create_pipeline_preset(name))
             pipeline = {"__version__": document["__version__"], "transform": document["transform"]}
-    elif origin.startswith("The pipeline"):
+    elif choice == "editor":
         pipeline = pipeline_dict()
         if pipeline is None:
             st.warning("The pipeline editor has no enabled step yet, so both arms would be identical.", icon=":material/warning:")
@@ -202,9 +266,11 @@ def augmentation_section(prepared: PreparedData | None) -> tuple[dict[str, Any] 
     mix_l, mix_r = st.columns(2)
     _take_link("mixup_alpha", f"{K}:mixup")
     _take_link("cutmix_alpha", f"{K}:cutmix")
-    mixup = mix_l.number_input("MixUp α (0 = off)", *ALPHA_RANGE, 0.0, 0.1, key=f"{K}:mixup",
+    st.session_state.setdefault(f"{K}:mixup", 0.0)
+    st.session_state.setdefault(f"{K}:cutmix", 0.0)
+    mixup = mix_l.number_input("MixUp α (0 = off)", *ALPHA_RANGE, step=0.1, key=f"{K}:mixup",
                                help="Blend pairs of training images and their labels; typical α 0.2-0.4.")
-    cutmix = mix_r.number_input("CutMix α (0 = off)", *ALPHA_RANGE, 0.0, 0.1, key=f"{K}:cutmix",
+    cutmix = mix_r.number_input("CutMix α (0 = off)", *ALPHA_RANGE, step=0.1, key=f"{K}:cutmix",
                                 help="Paste a patch of one image into another and mix labels by area; typical α 1.0.")
     return pipeline, float(mixup), float(cutmix)
 
@@ -217,8 +283,10 @@ def training_section(source: str, prepared: PreparedData | None) -> dict[str, An
     backbones = list_backbones()
     for field in ("backbone", "strategy", "seeds"):
         _take_link(field, f"{k}:{field}")
-    backbone = st.selectbox("Backbone", backbones, index=backbones.index(base.backbone) if base.backbone in backbones else 0,
-                            format_func=lambda b: get_backbone_info(b).title, key=f"{k}:backbone",
+    # Every default below is computed from the chosen data; it follows the data unless the user set it.
+    derived_default(f"{k}:backbone", base.backbone if base.backbone in backbones else backbones[0])
+    derived_default(f"{k}:strategy", base.strategy)
+    backbone = st.selectbox("Backbone", backbones, format_func=lambda b: get_backbone_info(b).title, key=f"{k}:backbone",
                             help="The network that is fine-tuned: a small CNN pre-trained here, or ImageNet ResNet-18 (downloads).")
     info = get_backbone_info(backbone)
     st.caption(info.description)
@@ -227,25 +295,28 @@ def training_section(source: str, prepared: PreparedData | None) -> dict[str, An
         st.warning("This backbone downloads its weights on first use. Tick the box to allow it, or pick the embedded one.",
                    icon=":material/cloud_download:")
         raise AugLabError("Allow the download, or choose another backbone.", field="backbone")
-    strategy = st.selectbox("Fine-tuning strategy", list(STRATEGIES), index=list(STRATEGIES).index(base.strategy),
-                            format_func=lambda s: STRATEGIES[s], key=f"{k}:strategy",
+    strategy = st.selectbox("Fine-tuning strategy", list(STRATEGIES), format_func=lambda s: STRATEGIES[s], key=f"{k}:strategy",
                             help="Which layers learn: only the new head, the last block too, or all layers.")
+    for field, value in (("epochs", base.epochs), ("seeds", base.seeds), ("lr", base.lr), ("batch", base.batch_size),
+                         ("image_size", base.image_size), ("repeats", base.epoch_repeats), ("val", base.val_fraction),
+                         ("per_class", base.train_per_class or 0), ("seed", base.seed)):
+        derived_default(f"{k}:{field}", value)
     c1, c2, c3, c4 = st.columns(4)
-    epochs = c1.number_input("Epochs", 1, spec_limit("epochs"), base.epochs, key=f"{k}:epochs", help="Evaluations of the validation set per arm and seed.")
-    seeds = c2.number_input("Seeds", *SEEDS_RANGE, base.seeds, key=f"{k}:seeds",
+    epochs = c1.number_input("Epochs", 1, spec_limit("epochs"), key=f"{k}:epochs", help="Evaluations of the validation set per arm and seed.")
+    seeds = c2.number_input("Seeds", *SEEDS_RANGE, key=f"{k}:seeds",
                             help="Repetitions with different splits and initialisations; 3 or more give a confidence interval.")
-    lr = c3.number_input("Learning rate", 1e-5, 1.0, base.lr, format="%.4f", step=1e-4, key=f"{k}:lr",
+    lr = c3.number_input("Learning rate", 1e-5, 1.0, format="%.4f", step=1e-4, key=f"{k}:lr",
                          help="How big each training step is; too high diverges, too low learns slowly.")
-    batch = c4.number_input("Batch size", 2, spec_limit("batch_size"), base.batch_size, key=f"{k}:batch", help="Training images per step.")
+    batch = c4.number_input("Batch size", 2, spec_limit("batch_size"), key=f"{k}:batch", help="Training images per step.")
     c5, c6, c7, c8 = st.columns(4)
-    size = c5.number_input("Image size (px)", 16, 512, base.image_size, step=16, key=f"{k}:image_size",
+    size = c5.number_input("Image size (px)", 16, 512, step=16, key=f"{k}:image_size",
                            help="Images are resized to a square of this side.")
-    repeats = c6.number_input("Passes per epoch", 1, spec_limit("epoch_repeats"), base.epoch_repeats, key=f"{k}:repeats",
-                              help="Passes over the training images between two evaluations (tiny sets need several).")
-    val = c7.number_input("Validation share", 0.05, 0.95, base.val_fraction, 0.05, key=f"{k}:val", help="Share of each class held out.")
-    per_class = c8.number_input("Training images per class (0 = all)", 0, spec_limit("train_per_class"), base.train_per_class or 0, key=f"{k}:per_class",
+    repeats = c6.number_input("Passes per epoch", 1, spec_limit("epoch_repeats"), key=f"{k}:repeats",
+                              help="Passes over the training images between two evaluations (tiny sets need several); follows the number of images unless you set it.")
+    val = c7.number_input("Validation share", 0.05, 0.95, step=0.05, key=f"{k}:val", help="Share of each class held out.")
+    per_class = c8.number_input("Training images per class (0 = all)", 0, spec_limit("train_per_class"), key=f"{k}:per_class",
                                 help="Keep only this many training images per class: a few-shot setting. Validation is untouched.")
-    seed = st.number_input("Base seed", 0, 2**31 - 1, base.seed, key=f"{k}:seed", help="Seed i uses base + i for split, init, batches and augmentation.")
+    seed = st.number_input("Base seed", 0, 2**31 - 1, key=f"{k}:seed", help="Seed i uses base + i for split, init, batches and augmentation.")
     return {"backbone": backbone, "strategy": strategy, "epochs": int(epochs), "seeds": int(seeds), "lr": float(lr),
             "batch_size": int(batch), "image_size": int(size), "epoch_repeats": int(repeats), "val_fraction": float(val),
             "train_per_class": int(per_class) or None, "seed": int(seed), "optimizer": base.optimizer,
@@ -254,10 +325,14 @@ def training_section(source: str, prepared: PreparedData | None) -> dict[str, An
 
 def build_spec(choice: DataChoice, pipeline: dict[str, Any] | None, mixup: float, cutmix: float,
                training: dict[str, Any]) -> ExperimentSpec:
-    """The frozen spec the engine runs (raises :class:`AugLabError` for invalid combinations)."""
+    """The frozen spec the engine runs (raises :class:`AugLabError` for invalid combinations).
+
+    Built with ``dataclasses.replace`` on the data's default spec, so a field the form does not
+    show keeps its default rather than being dropped when ``ExperimentSpec`` gains a field.
+    """
     assert choice.prepared is not None
     prepared = choice.prepared
     label = choice.source if choice.source in list_datasets() else prepared.dataset.name
-    return ExperimentSpec(name=f"{label}: {training['epochs']} epochs × {training['seeds']} seeds", dataset=prepared.spec_dataset,
-                          dataset_options=prepared.spec_options, pipeline=pipeline, mixup_alpha=mixup, cutmix_alpha=cutmix,
-                          **training)
+    base = default_spec(choice.source, classes=len(prepared.dataset.class_names), images=len(prepared.dataset.labels))
+    return replace(base, name=f"{label}: {training['epochs']} epochs × {training['seeds']} seeds", dataset=prepared.spec_dataset,
+                   dataset_options=prepared.spec_options, pipeline=pipeline, mixup_alpha=mixup, cutmix_alpha=cutmix, **training)

@@ -145,6 +145,28 @@ def pipeline_summary(spec: ExperimentSpec) -> str:
     return ", ".join(parts) if parts else "no augmentation (both arms identical)"
 
 
+def training_data_line(spec: ExperimentSpec, dataset: ImageDataset) -> str:
+    """What a run of ``spec`` trains and validates on, per class, as the engine will split it.
+
+    Counts come from the first replicate's split (every replicate has the same sizes), so the
+    line follows the validation share and "training images per class", not the size of the data
+    set: ``"5 training images per class (of 140 available), 60 validation images per class, 6 classes"``.
+    """
+    _, train_idx, val_idx = replicate_splits(spec, dataset.labels)[0]
+    classes = len(dataset.class_names)
+    train = np.bincount(dataset.labels[train_idx], minlength=classes)
+    val = np.bincount(dataset.labels[val_idx], minlength=classes)
+
+    def per_class(counts: np.ndarray) -> str:
+        return f"{int(counts.min())}" if counts.min() == counts.max() else f"{int(counts.min())}–{int(counts.max())}"
+
+    available = np.bincount(dataset.labels, minlength=classes) - val
+    kept = "" if spec.train_per_class is None else f" (of {per_class(available)} available)"
+    folds = f", {spec.folds}-fold cross-validation" if spec.folds >= 2 else ""
+    return (f"{per_class(train)} training images per class{kept}, {per_class(val)} validation images per class, "
+            f"{classes} classes{folds}")
+
+
 def check_pipeline(spec: ExperimentSpec, dataset: ImageDataset) -> None:
     """Fail early, before training, if the pipeline cannot be built or changes the image size."""
     transform = create_train_transform(spec.pipeline, seed=spec.seed, image_size=spec.image_size)
