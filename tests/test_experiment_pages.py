@@ -239,3 +239,18 @@ def test_the_data_line_states_what_will_be_trained_on(manager):
     assert "5 training images per class" in text and "200 per class" not in text
     at.number_input(key="exp:shapes:per_class").set_value(0).run()
     assert "5 training images per class" not in page_texts(at)
+
+
+def test_the_form_survives_a_visit_to_another_page(manager):
+    """Streamlit drops the values of widgets a run does not draw; the form gives them back, uploads included."""
+    at = open_experiment()
+    at.get("button_group")[0].set_value("Zip of class folders").run()
+    at.file_uploader(key="exp:zip").set_value(("mine.zip", _zip_of_classes(), "application/zip")).run()
+    at.number_input(key="exp:zip:epochs").set_value(4).run()
+    at.radio(key="exp:aug_origin").set_value("none").run()
+    at.switch_page("pages/pipeline.py").run()
+    at.switch_page("pages/experiment.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.get("button_group")[0].value == "Zip of class folders" and "Using **mine.zip**" in page_texts(at)
+    assert at.number_input(key="exp:zip:epochs").value == 4 and at.radio(key="exp:aug_origin").value == "none"
+    assert not at.warning  # no "set via the Session State API and given a default" warnings

@@ -58,8 +58,9 @@ def _take_link(field: str, key: str) -> None:
 
 _KEEP = f"{K}:keep:"  # shadow copies of the form's widget values: session keys that belong to no widget
 # Keys that are not values a widget can be given back (uploaders, buttons) or are kept elsewhere.
-_NOT_KEPT = (f"{K}:zip", ":files", ":remove", f"{K}:add_class", _KEEP, ":default", f"{K}:estimate", f"{K}:show_batch",
-             f"{K}:hidden", f"{K}:link_", f"{K}:class_ids", f"{K}:kept_")
+_NOT_KEPT_KEYS = {f"{K}:zip", f"{K}:add_class", f"{K}:estimate", f"{K}:estimate_for", f"{K}:show_batch", f"{K}:hidden",
+                  f"{K}:class_ids"}
+_NOT_KEPT_PARTS = (":files", ":remove", ":forget", _KEEP, ":default", f"{K}:link_", f"{K}:kept_")
 _KEPT_ZIP = f"{K}:kept_zip"  # (file name, bytes) of the last zip uploaded
 _KEPT_CLASSES = f"{K}:kept_classes"  # {class id: [(file name, bytes), ...]} of the last per-class uploads
 
@@ -79,7 +80,7 @@ def restore_form() -> None:
 def remember_form() -> None:
     """Keep a copy of every form widget's value in keys that outlive the widgets."""
     for key, value in list(st.session_state.items()):
-        if key.startswith(f"{K}:") and not any(part in key for part in _NOT_KEPT):
+        if key.startswith(f"{K}:") and key not in _NOT_KEPT_KEYS and not any(part in key for part in _NOT_KEPT_PARTS):
             st.session_state[_KEEP + key] = value
 
 
@@ -143,7 +144,7 @@ def _class_uploads() -> dict[str, list[tuple[str, bytes]]]:
             elif kept.get(class_id):
                 # The uploader forgot its files while the form was not drawn; the images are kept here.
                 st.caption(f"Using {len(kept[class_id])} image(s) uploaded before.")
-                if st.button("Forget them", key=f"{K}:class:{class_id}:remove_kept", icon=":material/close:",
+                if st.button("Forget them", key=f"{K}:class:{class_id}:forget", icon=":material/close:",
                              help="Stop using these images; drop new ones above."):
                     kept.pop(class_id, None)
                     st.rerun()
