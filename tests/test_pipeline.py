@@ -8,6 +8,7 @@ import pytest
 
 from augment_core import AugLabError
 from augment_core.pipelines import model as pl
+from augment_core.transforms import catalog
 
 
 def _three() -> pl.Pipeline:
@@ -89,3 +90,29 @@ def test_widget_values_invert_arguments_and_flag_what_no_slider_shows():
     affine = pl.add_step(pl.Pipeline(), "Affine", {"scale": (0.9, 1.1)}).items[0]
     values, inexact = pl.widget_values(affine, (64, 80))
     assert values["scale"] == (0.9, 1.1) and "scale" not in inexact
+
+
+def _textured(height: int = 96, width: int = 128) -> np.ndarray:
+    image = np.random.default_rng(0).integers(0, 255, (height, width, 3)).astype(np.uint8)
+    image[20:60, 30:90] = (200, 50, 30)
+    return image
+
+
+@pytest.mark.parametrize("name", catalog.list_transforms())
+def test_a_new_step_visibly_does_what_its_name_says(name):
+    """A step just added (its start arguments, p = 1) changes a textured image for at least one of six seeds."""
+    image = _textured()
+    step = pl.add_step(pl.Pipeline(), name, image_size=image.shape[:2]).items[0]
+    compose = A.Compose([catalog.build(name, step.args, p=1.0)], seed=1)
+    outputs = []
+    for seed in range(6):
+        compose.set_random_seed(seed)
+        outputs.append(compose(image=image)["image"])
+    assert any(o.shape != image.shape or np.abs(o.astype(int) - image).mean() > 0.5 for o in outputs), step.args
+
+
+def test_new_flips_get_p_one_half_and_others_p_one():
+    for name in ("HorizontalFlip", "VerticalFlip", "Transpose"):
+        assert pl.add_step(pl.Pipeline(), name).items[0].p == 0.5
+    assert pl.add_step(pl.Pipeline(), "Rotate").items[0].p == 1.0
+    assert pl.add_step(pl.Pipeline(), "Rotate", p=0.3).items[0].p == 0.3

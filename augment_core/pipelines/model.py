@@ -123,21 +123,41 @@ def renumber(pipeline: Pipeline, start: int = 1) -> Pipeline:
     return replace(pipeline, items=tuple(items))
 
 
+# New steps start from the widget defaults, except where those do nothing visible or make no sense
+# for training. Affine's schema defaults are the identity (rotate 0, scale 1): a new step would
+# change nothing, which looks broken. Values are moderate, the usual ranges for photos.
+NEW_STEP_ARGS: dict[str, dict[str, Any]] = {
+    "Affine": {"rotate": (-15, 15), "scale": (0.9, 1.1), "translate_percent": (-0.1, 0.1)},
+}
+# A flip or transpose with p = 1 does the same to every sample: no variation at all. 0.5 gives
+# both versions equally often. Other steps start at p = 1, so the preview shows what they do.
+NEW_STEP_P: dict[str, float] = {"HorizontalFlip": 0.5, "VerticalFlip": 0.5, "Transpose": 0.5, "TimeReverse": 0.5,
+                                "InvertImg": 0.5, "ToGray": 0.5, "ToSepia": 0.5, "ChannelShuffle": 0.5}
+
+
 def default_args(name: str, image_size: tuple[int, int] = (512, 512)) -> dict[str, Any]:
-    """The constructor arguments a new step of ``name`` starts with (the widgets' defaults)."""
+    """The constructor arguments a new step of ``name`` starts with.
+
+    The widgets' defaults, with :data:`NEW_STEP_ARGS` on top where those would do nothing visible.
+    """
     spec = catalog.get_transform(name)
-    return to_kwargs(spec.params(image_size), {})
+    return {**to_kwargs(spec.params(image_size), {}), **NEW_STEP_ARGS.get(name, {})}
 
 
-def add_step(pipeline: Pipeline, name: str, args: dict[str, Any] | None = None, *, p: float = 1.0,
+def default_probability(name: str) -> float:
+    """The probability a new step of ``name`` starts with: 0.5 for flips and other all-or-nothing steps, else 1."""
+    return NEW_STEP_P.get(name, 1.0)
+
+
+def add_step(pipeline: Pipeline, name: str, args: dict[str, Any] | None = None, *, p: float | None = None,
              image_size: tuple[int, int] = (512, 512)) -> Pipeline:
-    """Append a step; ``args`` default to the catalog's widget defaults for ``image_size``.
+    """Append a step; ``args`` default to :func:`default_args`, ``p`` to :func:`default_probability`.
 
     Raises:
         AugLabError: if ``name`` is not in the catalog or the arguments are refused.
     """
     args = default_args(name, image_size) if args is None else dict(args)
-    step = normalise(Step(name, args, p=p, key=_next_key(pipeline)))
+    step = normalise(Step(name, args, p=default_probability(name) if p is None else p, key=_next_key(pipeline)))
     return replace(pipeline, items=(*pipeline.items, step))
 
 
