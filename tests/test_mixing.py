@@ -92,3 +92,17 @@ def test_bad_arguments_are_refused():
         mixup(images, labels, 3, alpha=0.0, rng=0)
     with pytest.raises(ValueError):
         cutmix(images, labels[:3], 3, alpha=1.0, rng=0)
+
+
+@pytest.mark.parametrize("method", ["MixUp", "CutMix"])
+@pytest.mark.parametrize("alpha", [0.1, 0.4, 1.0])
+def test_real_mix_seed_gives_a_draw_that_visibly_mixes(method, alpha):
+    from augment_core.pipelines import mix_preview, real_mix_seed
+
+    images = [np.full((64, 64, 3), v, np.uint8) for v in (0, 255, 128)]
+    for seed in (0, 42, 7):
+        draw = real_mix_seed(method, alpha=alpha, seed=seed, count=3)
+        assert draw >= seed
+        tiles = mix_preview(images, ["a", "b", "c"], method, alpha=alpha, seed=draw)
+        mixed = [[float(part.split()[0]) for part in t.caption.split(" + ")] for t in tiles]  # a tile may draw itself as partner
+        assert any(len(w) == 2 and 0.15 <= min(w) <= 0.5 for w in mixed), [t.caption for t in tiles]

@@ -129,3 +129,11 @@ def test_add_adds_the_transform_the_search_shows_even_when_typed_and_clicked_in_
         at.selectbox(key="pipeline:add:name").set_value(names[1]).run()
         _button(at, "Add step").click().run()
         assert at.session_state[PIPELINE].items[-1].name == names[1]
+
+
+def test_mixing_view_opens_on_a_real_mix(at):
+    """At α = 0.4 the first draw of the page's seed is "1.00 cat + 0.00 …"; the default view shows a real mix."""
+    at.segmented_control(key="pipeline:view").set_value("Mixing").run()
+    captions = [i.caption for element in at.get("image") for i in element.proto.imgs]
+    mixed = [[float(part.split()[0]) for part in c.split(" + ")] for c in captions]
+    assert any(len(w) == 2 and min(w) >= 0.15 for w in mixed), captions

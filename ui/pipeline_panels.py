@@ -9,7 +9,7 @@ import streamlit as st
 from augment_core import AugLabError
 from augment_core.pipelines import (Annotations, draw_annotations, list_annotated_samples, load_annotated_sample, load_mask, parse_coco, parse_yolo, render_annotated, scale_annotations)
 from augment_core.transforms import load_image
-from augment_core.pipelines import METHODS, mix_preview
+from augment_core.pipelines import METHODS, mix_preview, real_mix_seed
 from augment_core.pipelines import geometry_report, to_compose, with_seed
 from augment_core.pipelines import decode_link, encode_link, export_text, import_text, python_code
 from augment_core.transforms import bounded_call, render_grid_bounded
@@ -137,7 +137,14 @@ def mixing_panel(seed: int) -> None:
     st.caption(METHODS[method] + " Mixing acts on a batch, so it runs in the training loop rather than in the pipeline above.")
     try:
         max_side = get_int("AUGLAB_PREVIEW_SIZE")
-        tiles = mix_preview([sample_preview(name, max_side) for name in chosen], [name.lower() for name in chosen], method, alpha=alpha, seed=seed)
+        draw = seed
+        if method != "Mosaic" and st.toggle("Start from a draw that is a real mix", value=True, key="pipeline:mix:real",
+                                            help="At small α most draws are almost all one image (λ near 0 or 1); "
+                                                 "this skips ahead to the first draw from this seed whose λ is between 0.2 and 0.8."):
+            draw = real_mix_seed(method, alpha=alpha, seed=seed, count=len(chosen))
+            if draw != seed:
+                st.caption(f"Showing draw {draw}: draws {seed}–{draw - 1} were almost all one image, as most are at α = {alpha:g}.")
+        tiles = mix_preview([sample_preview(name, max_side) for name in chosen], [name.lower() for name in chosen], method, alpha=alpha, seed=draw)
     except AugLabError as exc:
         show_error(exc)
         return

@@ -100,3 +100,25 @@ def mix_preview(images: list[np.ndarray], names: list[str], method: Method, *, a
     mix = mixing.mixup if method == "MixUp" else mixing.cutmix
     result = mix(batch, labels, len(classes), alpha=alpha, rng=np.random.default_rng(seed))
     return [MixTile(result.images[i], encode_jpeg(result.images[i]), mixing.describe_mix(result, i, classes)) for i in range(len(batch))]
+
+
+def real_mix_seed(method: Method, *, alpha: float, seed: int, count: int = 2, low: float = 0.2, tries: int = 200,
+                  size: int = 256) -> int:
+    """The first seed from ``seed`` on whose draw is a visible mix (λ between ``low`` and ``1 - low``).
+
+    At small α most Beta(α, α) draws are almost 0 or 1, so the first draw of a seed is often
+    "1.00 cat + 0.00 astronaut": true, but it shows nothing. The preview starts from a draw that
+    shows a mix, and says so. Uses the same mixing functions as :func:`mix_preview`, on a tiny
+    batch, so the λ found is the λ the preview draws. Mosaic has no λ: ``seed`` is returned.
+    """
+    if method == "Mosaic" or method not in METHODS or not alpha > 0:
+        return seed
+    batch = np.zeros((max(2, count), size, size, 3), np.uint8)  # CutMix's λ depends on the tile size
+    labels = np.arange(len(batch)) % 2
+    mix = mixing.mixup if method == "MixUp" else mixing.cutmix
+    for candidate in range(seed, seed + tries):
+        result = mix(batch, labels, 2, alpha=alpha, rng=np.random.default_rng(candidate))
+        # A visible mix: λ away from 0 and 1, and at least one image paired with another (not itself).
+        if low <= result.lam <= 1 - low and bool((np.asarray(result.partner) != np.arange(len(batch))).any()):
+            return candidate
+    return seed

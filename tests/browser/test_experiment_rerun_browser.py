@@ -44,6 +44,7 @@ def _run_and_wait(page) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # two real trainings on a CPU shared with other work
 def test_two_runs_in_a_row_on_an_uploaded_zip(page, app_url, tmp_path):
     page.goto(f"{app_url}/experiment")
     wait_for_app(page)
