@@ -64,3 +64,16 @@ def test_label_warnings_for_flips_rotations_and_hue():
 def test_unknown_preset_is_refused():
     with pytest.raises(AugLabError, match="no preset"):
         create_pipeline_preset("Ultra")
+
+
+def test_policy_steps_say_what_each_affine_does():
+    """TrivialAugment-style has three Affine steps: their titles say rotate, shear, translate."""
+    from augment_core.pipelines import create_pipeline_preset, step_title, to_dict
+    from augment_core.prove import pipeline_steps
+
+    group = create_pipeline_preset("TrivialAugment-style").items[0]
+    titles = [step_title(s.name, s.args) for s in group.steps]
+    assert {"Affine: rotate", "Affine: shear", "Affine: translate"} <= set(titles)
+    assert len(set(titles)) == len(titles)  # no two steps look the same
+    document = to_dict(create_pipeline_preset("TrivialAugment-style"))
+    assert "Affine: rotate | Affine: shear | Affine: translate" in pipeline_steps({"transform": document["transform"]})[0]

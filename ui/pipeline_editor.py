@@ -150,7 +150,7 @@ def _controls(item: pl.Item, *, index: int, count: int, selectable: bool, warnin
         cols[1].markdown(f"**{item.name}** · {len(item.steps)} steps" + (" · may repeat" if item.replace else ""))
     else:
         flag = " :orange[:material/warning:]" if any(w.key == item.key for w in warnings) else ""
-        cols[1].markdown(f"**{item.name}**{flag}  \n:gray[{_GEOMETRY if item.moves_geometry else _PIXELS}]")
+        cols[1].markdown(f"**{pl.step_title(item.name, item.args)}**{flag}  \n:gray[{_GEOMETRY if item.moves_geometry else _PIXELS}]")
     st.session_state.setdefault(_key(item.key, "on"), item.enabled)
     cols[2].toggle("On", key=_key(item.key, "on"), on_change=lambda: edit_pipeline(pl.update, item.key, enabled=st.session_state[_key(item.key, "on")], structural=False),
                    help="A step that is off stays in the list but is not applied or exported to albumentations.")

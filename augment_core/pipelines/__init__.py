@@ -14,7 +14,7 @@ __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "io": ["decode_link", "encode_link", "export_text", "from_dict", "import_text", "python_code", "to_dict"],
     "mixing_preview": ["METHODS", "mix_preview", "real_mix_seed"],
     "mixing": ["MixResult", "describe_mix", "mix_batch"],
-    "model": ["DEFAULT_SEED", "Group", "Pipeline", "Step", "geometry_report", "to_compose", "with_seed"],
+    "model": ["DEFAULT_SEED", "Group", "Pipeline", "Step", "geometry_report", "step_title", "to_compose", "with_seed"],
     "presets": ["DATA_KINDS", "LabelWarning", "create_pipeline_preset", "get_pipeline_preset", "label_warnings",
                 "list_data_kinds", "list_pipeline_presets"],
 })

@@ -135,6 +135,35 @@ NEW_STEP_P: dict[str, float] = {"HorizontalFlip": 0.5, "VerticalFlip": 0.5, "Tra
                                 "InvertImg": 0.5, "ToGray": 0.5, "ToSepia": 0.5, "ChannelShuffle": 0.5}
 
 
+def _moves(value: Any, neutral: float) -> bool:
+    """True when an Affine range (a number, a pair, or an ``{"x": pair, "y": pair}`` dict) is not just ``neutral``."""
+    if value is None:
+        return False
+    if isinstance(value, dict):
+        return any(_moves(v, neutral) for v in value.values())
+    values = value if isinstance(value, (list, tuple)) else (value,)
+    return any(abs(float(v) - neutral) > 1e-9 for v in values)
+
+
+def step_title(name: str, args: dict[str, Any]) -> str:
+    """A step's name with what it does where the class name alone does not say.
+
+    ``Affine`` is rotate, scale, translate and shear in one class; a TrivialAugment-style
+    pipeline has three Affine steps that each do one of them, so they are titled
+    ``"Affine: rotate"``, ``"Affine: shear"``, ``"Affine: translate"``. Other steps keep their name.
+    """
+    if name == "RandomBrightnessContrast":
+        parts = [word for word in ("brightness", "contrast") if _moves(args.get(f"{word}_limit"), 0.0)]
+        return f"{name}: {', '.join(parts)}" if len(parts) == 1 else name
+    if name != "Affine":
+        return name
+    parts = [word for word, key, neutral in (("rotate", "rotate", 0.0), ("scale", "scale", 1.0), ("translate", "translate_percent", 0.0),
+                                             ("translate", "translate_px", 0.0), ("shear", "shear", 0.0))
+             if _moves(args.get(key), neutral)]
+    parts = list(dict.fromkeys(parts))
+    return f"Affine: {', '.join(parts)}" if parts else "Affine: no change"
+
+
 def default_args(name: str, image_size: tuple[int, int] = (512, 512)) -> dict[str, Any]:
     """The constructor arguments a new step of ``name`` starts with.
 

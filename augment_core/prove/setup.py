@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from augment_core.errors import AugLabError
+from augment_core.pipelines import step_title
 from augment_core.experiment import (DEMO_PIPELINE, ExperimentSpec, ImageDataset, ValidationReport, create_dataset,
                                      create_spec_preset, get_dataset_info, load_zip, run_experiment)
 from augment_core.experiment.augmentation import create_train_transform
@@ -128,7 +129,7 @@ def pipeline_steps(pipeline: dict[str, Any] | None) -> list[str]:
     def name(node: dict[str, Any]) -> str:
         cls = str(node.get("__class_fullname__", "?")).rsplit(".", 1)[-1]
         children = node.get("transforms")
-        text = f"{cls}({' | '.join(name(c) for c in children)})" if children else cls
+        text = f"{cls}({' | '.join(name(c) for c in children)})" if children else step_title(cls, node)
         p = node.get("p", 1.0)
         return text if p is None or float(p) >= 1 else f"{text} (p={float(p):g})"
 
