@@ -137,3 +137,16 @@ def test_mixing_view_opens_on_a_real_mix(at):
     captions = [i.caption for element in at.get("image") for i in element.proto.imgs]
     mixed = [[float(part.split()[0]) for part in c.split(" + ")] for c in captions]
     assert any(len(w) == 2 and min(w) >= 0.15 for w in mixed), captions
+
+
+def test_loading_a_preset_over_steps_offers_undo(at):
+    _add(at, "Rotate")
+    _add(at, "GaussNoise")
+    before = at.session_state[PIPELINE]
+    at.selectbox(key="pipeline:preset").set_value("Natural photos · medium")
+    _button(at, "Load preset").click().run()
+    assert at.session_state[PIPELINE] == create_pipeline_preset("Natural photos · medium", seed=before.seed)
+    assert any("in place of your 2 step(s)" in i.value for i in at.info)
+    at.button(key="pipeline:undo_preset").click().run()
+    assert at.session_state[PIPELINE] == before and not at.exception
+    assert not any(b.key == "pipeline:undo_preset" for b in at.button)

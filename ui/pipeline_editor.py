@@ -43,13 +43,31 @@ def preset_loader() -> None:
     right.button("Load preset", icon=":material/playlist_add:", on_click=_load_preset, width="stretch",
                  help="Replace the current steps with this preset's steps (the seed is kept).")
     st.caption(preset.rationale)
+    undo = st.session_state.get(_UNDO)
+    if undo is not None:
+        text, button = st.columns([3, 1], vertical_alignment="center")
+        text.info(f"Loaded “{undo[0]}” in place of your {len(undo[1].items)} step(s).", icon=":material/info:")
+        button.button("Undo", icon=":material/undo:", key="pipeline:undo_preset", on_click=_undo_preset, width="stretch",
+                      help="Put back the steps you had before loading the preset.")
+
+
+_UNDO = "pipeline:undo"  # (preset name, the pipeline it replaced) until the next edit or Undo
+
+
+def _undo_preset() -> None:
+    name_and_before = st.session_state.pop(_UNDO, None)
+    if name_and_before is not None:
+        set_pipeline(name_and_before[1])
 
 
 def _load_preset() -> None:
     name = st.session_state["pipeline:preset"]
     options = {option: int(st.session_state.get(f"pipeline:preset:{name}:{option}", default))
                for option, (_, _, default) in get_pipeline_preset(name).options.items()}
+    before = get_pipeline()
     error = edit_pipeline(lambda current: create_pipeline_preset(name, seed=current.seed, **options))
+    if error is None and before.items:
+        st.session_state[_UNDO] = (name, before)  # the replaced steps, for the Undo button
     if error is None:
         set_data_kind(get_pipeline_preset(name).data_kind)
         st.session_state["pipeline:data_kind"] = get_data_kind()
@@ -91,6 +109,7 @@ def _add_shown(image_size: tuple[int, int]) -> None:
     if not names:
         return
     name = shown_pick(names, st.session_state.get(_PICK), st.session_state.get(_PICKED_FOR), (family, query))
+    st.session_state.pop(_UNDO, None)  # the offer is about the preset just loaded, not older states
     edit_pipeline(pl.add_step, name, image_size=image_size)
 
 
