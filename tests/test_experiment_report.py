@@ -173,3 +173,16 @@ def test_run_history_rows_misclassified_and_interrupted(tiny_result):
     final = next(f for f in result.finals if f.arm == "plain" and f.replicate == 0)
     assert wrong.total == len(final.misclassified) and all("→" in c for c in wrong.captions)
     assert history.rerun_spec(store.load_run(result.run_id)) == result.spec
+
+
+def test_accuracy_axis_fits_the_data_unless_full_range_is_asked():
+    from augment_core.prove import accuracy_range, comparison_figure, curves_figure
+
+    records = [{"arm": arm, "replicate": 0, "epoch": e, "val_acc": acc, "train_acc": acc + 0.02, "val_loss": 1.0, "train_loss": 1.0}
+               for arm, base in (("plain", 0.70), ("augmented", 0.78)) for e, acc in ((1, base), (2, base + 0.01))]
+    low, high = accuracy_range(records, ("val_acc",))
+    assert 60 < low < 70 and 79 < high < 90  # an 8-point difference fills the chart
+    assert accuracy_range(records, ("val_acc",), full_range=True) == [0.0, 101.0]
+    assert list(comparison_figure(records).layout.yaxis.range) == [low, high]
+    assert list(comparison_figure(records, full_range=True).layout.yaxis.range) == [0, 101]
+    assert curves_figure(records).layout.yaxis.range[0] > 50

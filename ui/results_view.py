@@ -50,7 +50,14 @@ def curve_controls(key: str) -> tuple[float, bool]:
                                  "when smoothing, the raw mean stays visible as a faint line. The verdict never uses it.")
     show_seeds = right.toggle("Show individual seeds", key=f"{key}:seeds",
                               help="Draw every seed's curve as a thin line beside the mean and its ±1 std band.")
+    # One preference for every chart of the session (read by the charts through FULL_RANGE).
+    st.session_state.setdefault(FULL_RANGE, False)
+    right.toggle("Accuracy axis 0–100 %", key=FULL_RANGE,
+                 help="Off: the accuracy axis is fitted to the curves, so small differences show. On: the full 0–100 % range.")
     return smoothing, show_seeds
+
+
+FULL_RANGE = "curves:full_range"  # session preference: accuracy axes from 0 to 100 % instead of fitted
 
 
 def _downloads(fig: go.Figure, name: str, key: str) -> None:
@@ -74,7 +81,8 @@ def curves_panel(records: list[dict[str, Any]], *, epochs: int, key: str, smooth
     if not records:
         st.info("The curves appear when the first epoch finishes.", icon=":material/show_chart:")
         return
-    fig = curves_figure(records, smoothing=smoothing, show_seeds=show_seeds, epochs=epochs)
+    fig = curves_figure(records, smoothing=smoothing, show_seeds=show_seeds, epochs=epochs,
+                        full_range=bool(st.session_state.get(FULL_RANGE)))
     st.plotly_chart(fig, key=f"{key}:curves", config={"displaylogo": False})
     _downloads(fig, file_name, key)
 
@@ -137,7 +145,8 @@ def results_view(result: ExperimentResult, *, key: str) -> None:
     with curves_tab:
         smoothing, show_seeds = curve_controls(key)
         if records:
-            st.plotly_chart(comparison_figure(records, smoothing=smoothing, show_seeds=show_seeds, epochs=spec.epochs),
+            st.plotly_chart(comparison_figure(records, smoothing=smoothing, show_seeds=show_seeds, epochs=spec.epochs,
+                                              full_range=bool(st.session_state.get(FULL_RANGE))),
                             key=f"{key}:headline", config={"displaylogo": False})
         curves_panel(records, epochs=spec.epochs, key=key, smoothing=smoothing, show_seeds=show_seeds,
                      file_name=f"run{result.run_id or ''}_curves")

@@ -14,7 +14,7 @@ __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "history": ["STATUS_ICONS", "misclassified", "overlay_runs", "rerun_spec", "run_dataset", "run_rows"],
     "jobs": ["JobManager", "JobSnapshot", "default_manager", "format_duration", "new_owner_token"],
     "links": ["ALPHA_RANGE", "SEEDS_RANGE", "link_signature", "parse_experiment_link"],
-    "report_figures": ["ARM_TITLES", "METRIC_TITLES", "comparison_figure", "confusion_figure", "curves_figure",
+    "report_figures": ["ARM_TITLES", "METRIC_TITLES", "accuracy_range", "comparison_figure", "confusion_figure", "curves_figure",
                        "figure_html", "figure_png", "overlay_figure", "per_class_figure", "png_export_problem"],
     "report": ["report_html"],
     "search_view": ["SEARCH_DATASETS", "ablation_epochs", "ablation_task", "best_so_far_figure", "confirm_task",

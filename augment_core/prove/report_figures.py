@@ -135,8 +135,23 @@ def _note(smoothing: float, show_seeds: bool, replicates: int) -> str:
     return " · ".join(parts)
 
 
+def accuracy_range(records: Records, metrics: Sequence[str], *, full_range: bool = False) -> list[float]:
+    """The y range for accuracy panels: fitted to the data (with a margin), or 0–100 % with ``full_range``.
+
+    A fixed 0–100 % axis squashes an 8-point difference between the arms into a sliver; fitting
+    the axis shows it. The margin is a tenth of the spread, at least 2 points, and the range never
+    leaves 0–101 %.
+    """
+    values = [float(r[m]) * 100 for r in records for m in metrics if r.get(m) is not None and math.isfinite(float(r[m]))]
+    if full_range or not values:
+        return [0.0, 101.0]
+    low, high = min(values), max(values)
+    margin = max(2.0, (high - low) * 0.1)
+    return [max(0.0, low - margin), min(101.0, high + margin)]
+
+
 def curves_figure(records: Records, *, smoothing: float = 0.0, show_seeds: bool = False,
-                  epochs: int | None = None) -> go.Figure:
+                  epochs: int | None = None, full_range: bool = False) -> go.Figure:
     """Without | with augmentation side by side: validation accuracy, training accuracy and loss.
 
     Rows share their y axis across the two columns and every panel shares the x axis, so the
@@ -155,8 +170,10 @@ def curves_figure(records: Records, *, smoothing: float = 0.0, show_seeds: bool 
                  dash="dot", name=f"{ARM_TITLES[arm]}: training loss (dotted)", legend=True)
     for row, title in enumerate(("Validation accuracy (%)", "Training accuracy (%)", "Loss (solid: validation, dotted: training)"), 1):
         fig.update_yaxes(title_text=title if row < 3 else "Loss", row=row, col=1)
-    fig.update_yaxes(range=[0, 101], row=1)
-    fig.update_yaxes(range=[0, 101], row=2)
+    # Both accuracy rows share one fitted range, so training and validation stay comparable.
+    fitted = accuracy_range(records, ("val_acc", "train_acc"), full_range=full_range)
+    fig.update_yaxes(range=fitted, row=1)
+    fig.update_yaxes(range=fitted, row=2)
     fig.update_yaxes(rangemode="tozero", row=3)
     fig.update_xaxes(title_text="epoch", row=3)
     if epochs:
@@ -169,7 +186,7 @@ def curves_figure(records: Records, *, smoothing: float = 0.0, show_seeds: bool 
 
 
 def comparison_figure(records: Records, *, smoothing: float = 0.0, show_seeds: bool = False,
-                      epochs: int | None = None, metric: str = "val_acc") -> go.Figure:
+                      epochs: int | None = None, metric: str = "val_acc", full_range: bool = False) -> go.Figure:
     """Both arms on one axis for one metric (default validation accuracy): the headline chart."""
     records = list(records)
     fig = go.Figure()
@@ -180,7 +197,7 @@ def comparison_figure(records: Records, *, smoothing: float = 0.0, show_seeds: b
                       xaxis_title="epoch", yaxis_title=METRIC_TITLES[metric], legend={"orientation": "h", "y": -0.2},
                       title={"text": _note(smoothing, show_seeds, replicates), "font": {"size": 12}, "x": 0.01})
     if metric in PERCENT:
-        fig.update_yaxes(range=[0, 101])
+        fig.update_yaxes(range=accuracy_range(records, (metric,), full_range=full_range))
     if epochs:
         fig.update_xaxes(range=[0.8, epochs + 0.2], dtick=max(1, math.ceil(epochs / 10)))
     return fig
