@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from augment_core import AugLabError, markdown_text
-from augment_core.prove import pipeline_steps
+from augment_core.pipelines import step_names as pipeline_steps  # not the prove face: that loads the training engine
 from ui.pipeline_state import get_pipeline, pipeline_dict
 
 

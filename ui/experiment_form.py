@@ -22,7 +22,7 @@ from augment_core.experiment import (STRATEGIES, ExperimentSpec, get_backbone_in
 from augment_core.prove import (ENGINE_PIPELINES, PreparedData, class_samples, default_spec, enlarge, pipeline_steps, prepare_builtin, prepare_classes, prepare_zip)
 from augment_core.experiment import build_compose, spec_limit
 from augment_core.prove import ALPHA_RANGE, SEEDS_RANGE, parse_experiment_link, link_signature
-from augment_core.pipelines import to_dict
+from augment_core.pipelines import training_dict
 from augment_core.pipelines import create_pipeline_preset, get_pipeline_preset, list_pipeline_presets
 from augment_core.transforms import IMAGE_TYPES, render_grid_bounded
 from ui.common import show_error
@@ -245,8 +245,7 @@ def augmentation_section(prepared: PreparedData | None) -> tuple[dict[str, Any] 
             pipeline = ENGINE_PIPELINES[name]
         else:
             st.caption(get_pipeline_preset(name).rationale)
-            document = to_dict(create_pipeline_preset(name))
-            pipeline = {"__version__": document["__version__"], "transform": document["transform"]}
+            pipeline = training_dict(create_pipeline_preset(name))
     elif choice == "editor":
         pipeline = pipeline_dict()
         if pipeline is None:

@@ -35,7 +35,7 @@ import streamlit as st
 
 from augment_core import AugLabError
 from augment_core.pipelines import Pipeline, to_compose
-from augment_core.pipelines import to_dict
+from augment_core.pipelines import training_dict
 from augment_core.pipelines import list_data_kinds
 
 _PIPELINE = "auglab:pipeline"
@@ -78,11 +78,7 @@ def pop_error() -> AugLabError | None:
 
 def pipeline_dict() -> dict[str, Any] | None:
     """albumentations' dict of the enabled steps (for training), or ``None`` for no augmentation."""
-    pipeline = get_pipeline()
-    if pipeline.is_empty:
-        return None
-    document = to_dict(pipeline)
-    return {"__version__": document["__version__"], "transform": document["transform"]}
+    return training_dict(get_pipeline())
 
 
 def pipeline_compose() -> A.Compose:

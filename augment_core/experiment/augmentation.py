@@ -35,7 +35,9 @@ def build_compose(pipeline: dict[str, Any]) -> A.Compose:
 
 def pipeline_is_empty(pipeline: dict[str, Any] | None) -> bool:
     """True when ``pipeline`` has no transforms at all."""
-    return not (pipeline or {}).get("transform", {}).get("transforms", [])
+    from augment_core.pipelines.io import document_transforms
+
+    return not document_transforms(pipeline)
 
 
 def create_train_transform(pipeline: dict[str, Any] | None, *, seed: int, image_size: int) -> ImageTransform | None:

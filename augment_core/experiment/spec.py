@@ -123,8 +123,9 @@ class ExperimentSpec:
     @property
     def has_augmentation(self) -> bool:
         """True when the augmented arm differs from the plain one in configuration."""
-        transforms = (self.pipeline or {}).get("transform", {}).get("transforms", [])
-        return bool(transforms) or self.mixup_alpha > 0 or self.cutmix_alpha > 0
+        from augment_core.pipelines.io import document_transforms  # the one reader of the dict; loads albumentations
+
+        return bool(document_transforms(self.pipeline)) or self.mixup_alpha > 0 or self.cutmix_alpha > 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""

@@ -11,7 +11,7 @@ from augment_core.faces import lazy_face
 __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "annotations": ["Annotations", "draw_annotations", "list_annotated_samples", "load_annotated_sample", "load_mask",
                     "parse_coco", "parse_yolo", "render_annotated", "scale_annotations"],
-    "io": ["decode_link", "encode_link", "export_text", "from_dict", "import_text", "python_code", "to_dict"],
+    "io": ["decode_link", "document_transforms", "encode_link", "export_text", "from_dict", "import_text", "python_code", "step_names", "to_dict", "training_dict", "trim_document"],
     "mixing_preview": ["METHODS", "mix_preview", "real_mix_seed"],
     "mixing": ["MixResult", "describe_mix", "mix_batch"],
     "model": ["DEFAULT_SEED", "Group", "Pipeline", "Step", "geometry_report", "step_title", "to_compose", "with_seed"],

@@ -38,7 +38,7 @@ import inspect
 from augment_core.transforms.codegen import call_code, compose_code
 from augment_core.errors import AugLabError
 from augment_core.pipelines.limits import check_document, max_steps, parse_document
-from augment_core.pipelines.model import Group, Item, Pipeline, Step, as_tuples, normalise, renumber, to_compose
+from augment_core.pipelines.model import Group, Item, Pipeline, Step, as_tuples, normalise, renumber, step_title, to_compose
 from augment_core.settings import get_int
 
 Format = Literal["json", "yaml"]
@@ -91,6 +91,38 @@ def to_dict(pipeline: Pipeline) -> dict[str, Any]:
     if disabled:
         document[_META] = {"disabled": disabled}
     return document
+
+
+def training_dict(pipeline: Pipeline) -> dict[str, Any] | None:
+    """The form ``ExperimentSpec.pipeline`` takes: albumentations' dict of the enabled steps, or
+    ``None`` when no step is enabled (no augmentation). The one place the document is trimmed."""
+    if pipeline.is_empty:
+        return None
+    return trim_document(to_dict(pipeline))
+
+
+def trim_document(document: dict[str, Any]) -> dict[str, Any]:
+    """Only what albumentations reads (``__version__`` and ``transform``): the editor's seed and
+    switched-off steps are dropped, so equal pipelines give equal specs."""
+    return {"__version__": document["__version__"], "transform": document["transform"]}
+
+
+def document_transforms(document: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The top-level transform dicts of an albumentations document (``[]`` for ``None`` or no steps)."""
+    return list((document or {}).get("transform", {}).get("transforms", []))
+
+
+def step_names(document: dict[str, Any] | None) -> list[str]:
+    """Short titles of a document's steps: ``["Affine: rotate", "HorizontalFlip (p=0.5)", "OneOf(Blur | GaussNoise)"]``."""
+
+    def name(node: dict[str, Any]) -> str:
+        cls = str(node.get("__class_fullname__", "?")).rsplit(".", 1)[-1]
+        children = node.get("transforms")
+        text = f"{cls}({' | '.join(name(c) for c in children)})" if children else step_title(cls, node)
+        p = node.get("p", 1.0)
+        return text if p is None or float(p) >= 1 else f"{text} (p={float(p):g})"
+
+    return [name(t) for t in document_transforms(document)]
 
 
 def export_text(pipeline: Pipeline, data_format: Format) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from augment_core.errors import AugLabError
-from augment_core.pipelines import step_title
+from augment_core.pipelines import step_names
 from augment_core.experiment import (DEMO_PIPELINE, ExperimentSpec, ImageDataset, ValidationReport, create_dataset,
                                      create_spec_preset, get_dataset_info, load_zip, run_experiment)
 from augment_core.experiment.augmentation import create_train_transform
@@ -123,17 +123,7 @@ def prepare_classes(files_by_class: dict[str, list[tuple[str, bytes]]], *, image
     return prepare_zip(mapping_to_zip(named), image_size=image_size, name=name)
 
 
-def pipeline_steps(pipeline: dict[str, Any] | None) -> list[str]:
-    """Short names of a pipeline dict's steps: ``["Affine", "HorizontalFlip (p=0.5)", "OneOf(Blur | GaussNoise)"]``."""
-
-    def name(node: dict[str, Any]) -> str:
-        cls = str(node.get("__class_fullname__", "?")).rsplit(".", 1)[-1]
-        children = node.get("transforms")
-        text = f"{cls}({' | '.join(name(c) for c in children)})" if children else step_title(cls, node)
-        p = node.get("p", 1.0)
-        return text if p is None or float(p) >= 1 else f"{text} (p={float(p):g})"
-
-    return [name(t) for t in (pipeline or {}).get("transform", {}).get("transforms", [])]
+pipeline_steps = step_names  # kept under the name the pages and the Runs list know
 
 
 def pipeline_summary(spec: ExperimentSpec) -> str:
