@@ -39,6 +39,7 @@ if snap is not None and st.session_state.get("exp:hidden") != snap.job_id:
     st.divider()
     st.header("Set up the next run")
 
+st.caption("DBG" + repr({k: st.session_state.get(k) for k in ["exp:source", "exp:keep:exp:source", "exp:zip:seeds"]}))
 restore_form()  # the form shows what the user chose before this run, page visit or rerun
 for problem in apply_link():  # links from the Learn lessons preset the form
     st.warning(problem, icon=":material/link_off:")
@@ -58,6 +59,7 @@ except AugLabError as exc:
     show_error(exc)
     spec = None
 remember_form()
+st.caption("DBG" + repr({k: st.session_state.get(k) for k in ["exp:source", "exp:keep:exp:source", "exp:zip:seeds"]}))
 if spec is not None and choice.prepared is not None:
     data_line.info(f"**This run trains on {training_data_line(spec, choice.prepared.dataset)}** "
                    "(set by the validation share and training images per class below).", icon=":material/dataset:")

@@ -8,7 +8,7 @@ from augment_core import AugLabError
 from augment_core.experiment import RunStore
 from augment_core.prove import default_manager
 from augment_core.prove import METRIC_TITLES, overlay_figure
-from augment_core.prove import STATUS_ICONS, overlay_runs, rerun_spec, run_rows
+from augment_core.prove import overlay_runs, rerun_spec, run_rows
 from ui.common import page_header, show_error
 from ui.job_panel import current_snapshot, owner_token, progress_text
 from ui.results_view import results_view
@@ -40,7 +40,8 @@ if not rows:
     st.stop()
 
 st.dataframe(
-    [{"id": r.run_id, "status": f"{STATUS_ICONS.get(r.status, '')} {r.status}", "name": r.name, "data set": r.dataset,
+    # Status in words, not emoji: emoji show as empty boxes where the system has no emoji font.
+    [{"id": r.run_id, "status": r.status, "name": r.name, "data set": r.dataset,
       "backbone": r.backbone, "pipeline": r.pipeline, "verdict": r.verdict or r.message,
       "epochs": f"{r.epochs_done}/{r.epochs_planned}", "started (UTC)": r.started_at.replace("T", " ")[:16],
       "seconds": round(r.seconds)} for r in rows],
@@ -49,8 +50,10 @@ st.dataframe(
 
 by_id = {r.run_id: r for r in rows}
 linked = [int(x) for x in st.query_params.get("run", "").split(",") if x.isdigit() and int(x) in by_id]
+# Open the newest run that has something to show: a run still training has no results yet.
+finished = [r.run_id for r in rows if r.status != "running"]
 chosen = st.multiselect("Select runs: one to open it, two or more to overlay their curves", list(by_id),
-                        default=linked or [rows[0].run_id], key="runs:selected",
+                        default=linked or [(finished or [rows[0].run_id])[0]], key="runs:selected", select_all=False,
                         format_func=lambda i: f"#{i} {by_id[i].name} · {by_id[i].status}",
                         help="Pick one run to see all its results, or several to compare their curves on one chart.")
 if not chosen:

@@ -254,3 +254,19 @@ def test_the_form_survives_a_visit_to_another_page(manager):
     assert at.get("button_group")[0].value == "Zip of class folders" and "Using **mine.zip**" in page_texts(at)
     assert at.number_input(key="exp:zip:epochs").value == 4 and at.radio(key="exp:aug_origin").value == "none"
     assert not at.warning  # no "set via the Session State API and given a default" warnings
+
+
+def test_runs_page_opens_a_finished_run_not_one_still_training(manager):
+    from augment_core.experiment import ExperimentResult
+
+    spec = create_spec_preset("demo", epochs=2, seeds=1)
+    done = ExperimentResult(spec, class_names=("a", "b"))
+    done.run_id = RunStore().create_run(done)
+    done.status = "completed"
+    RunStore().finish_run(done)
+    job = manager.start("someone", spec)  # held by the gate: still training, newest run
+    wait_until(lambda: manager.snapshot(job).run_id is not None)
+    at = open_experiment("pages/runs.py")
+    assert at.multiselect(key="runs:selected").value == [done.run_id]
+    statuses = at.dataframe[0].value["status"].tolist()
+    assert set(statuses) == {"running", "completed"}  # words only: no emoji that show as empty boxes
