@@ -39,7 +39,6 @@ if snap is not None and st.session_state.get("exp:hidden") != snap.job_id:
     st.divider()
     st.header("Set up the next run")
 
-st.caption("DBG" + repr({k: st.session_state.get(k) for k in ["exp:source", "exp:keep:exp:source", "exp:zip:seeds"]}))
 restore_form()  # the form shows what the user chose before this run, page visit or rerun
 for problem in apply_link():  # links from the Learn lessons preset the form
     st.warning(problem, icon=":material/link_off:")
@@ -59,7 +58,6 @@ except AugLabError as exc:
     show_error(exc)
     spec = None
 remember_form()
-st.caption("DBG" + repr({k: st.session_state.get(k) for k in ["exp:source", "exp:keep:exp:source", "exp:zip:seeds"]}))
 if spec is not None and choice.prepared is not None:
     data_line.info(f"**This run trains on {training_data_line(spec, choice.prepared.dataset)}** "
                    "(set by the validation share and training images per class below).", icon=":material/dataset:")
@@ -86,9 +84,12 @@ if spec is not None and choice.prepared is not None:
     estimate = st.session_state.get("exp:estimate")
     if estimate is not None and estimate[0] == spec.to_json():
         est = estimate[1]
-        st.info(f"Estimated time on this machine: **about {format_duration(est.seconds)}** for {est.steps:,} training steps "
-                f"({est.step_seconds * 1000:.0f} ms per step, measured just now; more if other runs share the CPU).",
-                icon=":material/timer:")
+        busy = (f" **The machine is busy** (load {est.load:.1f} per core as measured): the run will take longer or "
+                "shorter as that work changes." if est.busy else "")
+        st.info(f"Estimated time on this machine: **about {format_duration(est.seconds)}** for {est.steps:,} training steps, "
+                f"measured just now: {est.plain_step_seconds * 1000:.0f} ms per step without augmentation, "
+                f"{est.augmented_step_seconds * 1000:.0f} ms with it, {est.eval_seconds:.1f} s per evaluation after each epoch "
+                f"of each arm.{busy}", icon=":material/timer:")
     if st.session_state.get("exp:show_batch"):
         try:
             batch = show_batch(spec, choice.prepared.dataset)

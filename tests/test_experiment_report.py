@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from dataclasses import replace
 
@@ -186,3 +187,25 @@ def test_accuracy_axis_fits_the_data_unless_full_range_is_asked():
     assert list(comparison_figure(records).layout.yaxis.range) == [low, high]
     assert list(comparison_figure(records, full_range=True).layout.yaxis.range) == [0, 101]
     assert curves_figure(records).layout.yaxis.range[0] > 50
+
+
+@pytest.mark.slow
+def test_estimate_matches_the_actual_run_within_a_generous_band():
+    """Estimate, then run the same spec: actual / estimate is printed and must lie in [1/3, 3].
+
+    The band is wide because the CPU is shared with other work; the point is to catch estimates
+    that leave out whole costs (the augmented arm, evaluation after every epoch), which are off
+    by far more than 3x on a short run.
+    """
+    spec = create_spec_preset("demo", dataset_options={"per_class": 40, "seed": 3}, train_per_class=8, seeds=2, epochs=4,
+                              image_size=32)
+    data = setup.prepare_builtin("shapes", image_size=32, options={"per_class": 40, "seed": 3}).dataset
+    estimate = setup.estimate_time(spec, data)
+    assert estimate.augmented_step_seconds > 0 and estimate.eval_seconds > 0
+    tic = time.perf_counter()
+    result = run_experiment(spec, dataset=data)
+    actual = time.perf_counter() - tic
+    assert result.status == "completed"
+    ratio = actual / estimate.seconds
+    print(f"estimate {estimate.seconds:.1f} s, actual {actual:.1f} s, ratio {ratio:.2f}, load/core {estimate.load:.1f} (shared CPU)")
+    assert 1 / 3 <= ratio <= 3

@@ -73,14 +73,18 @@ def restore_form() -> None:
     default numbers: a run the user never asked for. Call first; :func:`remember_form` at the end.
     """
     for key, value in list(st.session_state.items()):
-        if key.startswith(_KEEP) and key.removeprefix(_KEEP) not in st.session_state:
-            st.session_state[key.removeprefix(_KEEP)] = value
+        widget = key.removeprefix(_KEEP)
+        # None too: after a value is given back, the browser's segmented control reports None once (a
+        # "required" control never holds None), and the form would switch to another data source.
+        if key.startswith(_KEEP) and (widget not in st.session_state or st.session_state[widget] is None):
+            st.session_state[widget] = value
 
 
 def remember_form() -> None:
     """Keep a copy of every form widget's value in keys that outlive the widgets."""
     for key, value in list(st.session_state.items()):
-        if key.startswith(f"{K}:") and key not in _NOT_KEPT_KEYS and not any(part in key for part in _NOT_KEPT_PARTS):
+        if (key.startswith(f"{K}:") and value is not None and key not in _NOT_KEPT_KEYS
+                and not any(part in key for part in _NOT_KEPT_PARTS)):
             st.session_state[_KEEP + key] = value
 
 

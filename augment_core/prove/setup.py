@@ -15,6 +15,7 @@ import errno
 import hashlib
 import io
 import math
+import os
 import time
 import zipfile
 from dataclasses import dataclass, replace
@@ -221,13 +222,34 @@ class TimeEstimate:
     steps: int  # training steps the whole run takes (both arms, every replicate)
     step_seconds: float  # measured mean seconds per step (both arms averaged)
     probe_seconds: float  # what the measurement itself took
+    plain_step_seconds: float = 0.0  # measured seconds per step without augmentation
+    augmented_step_seconds: float = 0.0  # with augmentation: the pipeline's extra cost is in here
+    eval_seconds: float = 0.0  # one evaluation of the validation set (done after every epoch of each arm)
+    setup_seconds: float = 0.0  # data, models and first-batch preparation, once per replicate
+    load: float = 0.0  # 1-minute load average per CPU core when measured (above 1: other work shares the CPU)
+
+    @property
+    def busy(self) -> bool:
+        """True when other work was using the CPU as the probe ran (the estimate then moves with it)."""
+        return self.load > 1.0
+
+
+def _machine_load() -> float:
+    """The 1-minute load average per core (0 where the platform has none)."""
+    try:
+        return os.getloadavg()[0] / max(1, os.cpu_count() or 1)
+    except (AttributeError, OSError):
+        return 0.0
 
 
 def estimate_time(spec: ExperimentSpec, dataset: ImageDataset) -> TimeEstimate:
-    """Run one short replicate (one epoch, a few steps per arm) and scale it up to the full spec.
+    """Run one short replicate (two epochs, a few steps per arm) and scale it up to the full spec.
 
-    The probe trains a handful of images per class for one epoch, so it costs a few seconds
-    whatever the data set's size; per-step cost does not depend on how many images there are.
+    Measured on this machine now, with the engine's own callbacks: seconds per training step of
+    each arm (so the augmented arm's extra cost counts), the evaluation after every epoch, and the
+    set-up of a replicate. The probe trains a handful of images per class, so it costs a few
+    seconds whatever the data set's size; per-step cost does not depend on how many images there
+    are, and evaluation uses the full validation set, as the run will.
     """
     _, train_idx, _ = replicate_splits(spec, dataset.labels)[0]
     classes = len(dataset.class_names)
@@ -235,20 +257,29 @@ def estimate_time(spec: ExperimentSpec, dataset: ImageDataset) -> TimeEstimate:
     probe_per_class = max(1, math.ceil(2 * spec.batch_size / classes))
     if spec.train_per_class is not None:
         probe_per_class = min(probe_per_class, spec.train_per_class)
-    probe = replace(spec, epochs=1, seeds=1, folds=0, epoch_repeats=1, train_per_class=probe_per_class)
+    probe = replace(spec, epochs=2, seeds=1, folds=0, epoch_repeats=1, train_per_class=probe_per_class)
+    stamps: list[tuple[str, float]] = []  # ("batch" | "epoch", time) in the order the engine reports them
+    load = _machine_load()
     tic = time.perf_counter()
-    result = run_experiment(probe, dataset=dataset)
+    result = run_experiment(probe, dataset=dataset, on_batch=lambda _: stamps.append(("batch", time.perf_counter())),
+                            on_epoch=lambda _: stamps.append(("epoch", time.perf_counter())))
     probe_seconds = time.perf_counter() - tic
     if result.status != "completed":
         raise AugLabError(f"The timing probe did not finish: {result.message}", field="estimate")
     probe_train = len(replicate_splits(probe, dataset.labels)[0][1])
     probe_steps = len(batch_plan(probe_train, batch_size=spec.batch_size, seed=0, epoch=0))
-    train_seconds = sum(e.seconds for e in result.epochs)
-    step_seconds = train_seconds / max(1, 2 * probe_steps)
-    overhead = max(0.0, probe_seconds - train_seconds)  # data, models, evaluation, once per replicate
+    # Evaluation: from an arm's last training step to its epoch record. Epoch 1 warms caches; use the rest when there are.
+    evals = [t - stamps[i - 1][1] for i, (kind, t) in enumerate(stamps) if kind == "epoch" and i > 0]
+    eval_seconds = float(np.median(evals[2:] or evals)) if evals else 0.0
+    per_arm = {arm: [e.seconds for e in result.epochs if e.arm == arm] for arm in ("plain", "augmented")}
+    step = {arm: (min(times[1:]) if len(times) > 1 else times[0]) / max(1, probe_steps) if times else 0.0
+            for arm, times in per_arm.items()}
+    first_batch = next((t for kind, t in stamps if kind == "batch"), tic)
+    setup_seconds = max(0.0, first_batch - tic - step["plain"])
     total_steps = 2 * steps_per_epoch * spec.epochs * spec.replicates
-    seconds = spec.replicates * overhead + total_steps * step_seconds
-    return TimeEstimate(seconds, total_steps, step_seconds, probe_seconds)
+    seconds = spec.replicates * (setup_seconds + spec.epochs * (steps_per_epoch * (step["plain"] + step["augmented"]) + 2 * eval_seconds))
+    return TimeEstimate(seconds, total_steps, (step["plain"] + step["augmented"]) / 2, probe_seconds,
+                        step["plain"], step["augmented"], eval_seconds, setup_seconds, load)
 
 
 def describe_builtin(name: str) -> str:
