@@ -9,9 +9,10 @@ from __future__ import annotations
 import augment_core  # noqa: F401  (sets NO_ALBUMENTATIONS_UPDATE before albumentations loads)
 import streamlit as st
 
-from ui.common import pipeline_sidebar
+from ui.common import app_icon, pipeline_sidebar
 
-st.set_page_config(page_title="Augmentation Lab", page_icon=":material/science:", layout="wide")
+# An image icon, not ":material/…:": that one is fetched from fonts.gstatic.com (pages must work offline).
+st.set_page_config(page_title="Augmentation Lab", page_icon=app_icon(), layout="wide")
 
 PAGES = {
     "Demo": [

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import numpy as np
+from PIL import Image
 import streamlit as st
 
 from augment_core import AugLabError, markdown_text
 from augment_core.pipelines import step_names as pipeline_steps  # not the prove face: that loads the training engine
 from ui.pipeline_state import get_pipeline, pipeline_dict
+
+
+def app_icon() -> Image.Image:
+    """The browser-tab icon: an orange disc with a white plus, drawn here.
+
+    A ``:material/…:`` page icon makes the browser fetch an SVG from fonts.gstatic.com, a request
+    an offline user sees fail; an image is served by the app itself.
+    """
+    yy, xx = np.mgrid[:64, :64]
+    icon = np.zeros((64, 64, 4), np.uint8)
+    disc = (yy - 31.5) ** 2 + (xx - 31.5) ** 2 <= 31**2
+    icon[disc] = (217, 72, 15, 255)  # the theme's accent colour
+    icon[disc & (((abs(yy - 31.5) < 5) & (abs(xx - 31.5) < 20)) | ((abs(xx - 31.5) < 5) & (abs(yy - 31.5) < 20)))] = (255, 255, 255, 255)
+    return Image.fromarray(icon, "RGBA")
 
 
 def page_header(title: str, description: str) -> None:
