@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from augment_core import AugLabError
-from augment_core.prove import BeforeAfter, before_after, demo_spec, demo_title, demo_why, is_demo
+from augment_core.prove import BeforeAfter, before_after, demo_spec, demo_title, demo_why, is_demo, stored_demo_run
 from augment_core.experiment import ImageDataset, RunStore, load_dataset
 from augment_core.prove import pipeline_summary
 from augment_core.prove import default_manager
@@ -42,7 +42,18 @@ if snap is not None and snap.running and not is_demo(snap.spec):
                  help="Follow or cancel that run; the demo can start afterwards.")
     st.stop()
 
-if snap is not None and is_demo(snap.spec):
+# A finished demo of the same spec stored earlier (another tab, before a restart) is shown rather than run again.
+stored = None if snap is not None and is_demo(snap.spec) else stored_demo_run(RunStore())
+if stored is not None:
+    result = RunStore().load_run(stored)
+    st.caption(f"The stored result of this demo (run #{stored}, {result.started_at.replace('T', ' ')[:16]} UTC); "
+               "the same seeds give the same result if you run it again.")
+    with st.container(border=True):
+        summary_view(result, strip, key="demo:stored")
+    exports(result, strip, key="demo:stored_export")
+    start = st.button("Run the demo again", icon=":material/replay:", key="demo:again",
+                      help="Trains the same comparison again from scratch (same seeds, so the same result).")
+elif snap is not None and is_demo(snap.spec):
     if snap.running:
         st.subheader(demo_title())
         st.caption(f"{len(dataset.class_names)} shapes · {spec.train_per_class} training images per class · pipeline: "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from augment_core.prove import jobs
 from augment_core.prove.demo import demo_spec
-from augment_core.experiment import ExperimentResult, create_spec_preset, run_experiment
+from augment_core.experiment import ExperimentResult, RunStore, create_spec_preset, run_experiment
 from tests.helpers import make_fake
 from tests.apptest_helpers import open_page, page_texts
 
@@ -119,3 +120,29 @@ def test_a_running_experiment_of_the_same_tab_blocks_the_demo_politely():
     manager.cancel(job)
     gate.set()
     manager.wait(job, timeout=10)
+
+
+def _store(result: ExperimentResult) -> int:
+    """Save ``result`` as a finished run, as the engine does."""
+    store = RunStore()
+    stored = copy.deepcopy(result)
+    stored.run_id = store.create_run(stored)
+    for record in stored.epochs:
+        store.add_epoch(stored.run_id, record)
+    for final in stored.finals:
+        store.add_final(stored.run_id, final)
+    store.finish_run(stored)
+    return stored.run_id
+
+
+def test_a_stored_finished_demo_is_shown_with_a_button_to_run_it_again(real_result):
+    """Another tab (no job of its own) shows the stored demo result instead of offering to train it again."""
+    manager = _install(make_fake(threading.Event()))
+    run_id = _store(real_result)
+    at = open_demo()
+    assert not at.exception, [e.value for e in at.exception]
+    text = page_texts(at)
+    assert f"run #{run_id}" in text and at.get("plotly_chart")
+    assert not any(b.key == "demo:start" for b in at.button)
+    at.button(key="demo:again").click().run()
+    assert manager.job_for(at.session_state["auglab:owner"]) is not None

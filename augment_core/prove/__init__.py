@@ -10,7 +10,7 @@ form), ``links`` (experiment links from lessons), ``history`` (the Runs page's r
 from augment_core.faces import lazy_face
 
 __getattr__, __dir__, __all__ = lazy_face(__name__, {
-    "demo": ["BeforeAfter", "before_after", "demo_spec", "demo_title", "demo_why", "is_demo"],
+    "demo": ["BeforeAfter", "before_after", "demo_spec", "demo_title", "demo_why", "is_demo", "stored_demo_run"],
     "history": ["STATUS_ICONS", "misclassified", "overlay_runs", "rerun_spec", "run_dataset", "run_rows"],
     "jobs": ["JobManager", "JobSnapshot", "default_manager", "format_duration", "new_owner_token"],
     "links": ["ALPHA_RANGE", "SEEDS_RANGE", "link_signature", "parse_experiment_link"],

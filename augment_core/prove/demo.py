@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from augment_core.errors import AugLabError
-from augment_core.experiment import ExperimentSpec, ImageDataset, create_spec_preset, get_spec_preset_info
+from augment_core.experiment import ExperimentSpec, ImageDataset, RunStore, create_spec_preset, get_spec_preset_info
 from augment_core.experiment.augmentation import create_train_transform
 
 DEMO_PRESET = "demo"  # the engine preset the demo runs, unchanged
@@ -44,6 +44,19 @@ def demo_why() -> str:
 def is_demo(spec: ExperimentSpec) -> bool:
     """True when ``spec`` is exactly the current demo preset (so a page can recognise a demo job)."""
     return spec == demo_spec()
+
+
+def stored_demo_run(store: RunStore) -> int | None:
+    """The newest completed run of exactly the current demo spec in ``store``, or ``None``.
+
+    The Demo page shows it instead of offering "Run the demo" again (another tab, a restart):
+    the same spec and seeds give the same result, so training again only costs time.
+    """
+    demo = demo_spec()
+    for row in store.list_runs():
+        if row["status"] == "completed" and row["name"] == demo.name and store.load_run(int(row["id"])).spec == demo:
+            return int(row["id"])
+    return None
 
 
 @dataclass(frozen=True)
