@@ -26,30 +26,34 @@ with preset_col:
 with kind_col:
     data_kind_picker()
 
-st.subheader("Steps")
-step_adder(image_size)
-if (error := pop_error()) is not None:
-    show_error(error)
-warnings = label_warnings(get_pipeline(), get_data_kind())
-label_warning_box(warnings)
-step_list(image_size, warnings)
-group_bar()
+# Side by side on wide screens: the preview stays in view while the steps are edited (it sat
+# 2,000-3,000 px below the controls). Streamlit stacks the columns on narrow screens.
+steps_col, view_col = st.columns([1, 1], gap="medium")
+with steps_col:
+    st.subheader("Steps")
+    step_adder(image_size)
+    if (error := pop_error()) is not None:
+        show_error(error)
+    warnings = label_warnings(get_pipeline(), get_data_kind())
+    label_warning_box(warnings)
+    step_list(image_size, warnings)
+    group_bar()
 
-st.divider()
-view = st.segmented_control("View", ["Preview", "Boxes, masks and keypoints", "Mixing", "Export, import and share"],
-                            default="Preview", key="pipeline:view", required=True,
-                            help="What to show below: samples, annotations that follow the geometry, mixing, or export and sharing.")
-seed, n = seed_controls()
-if view == "Preview":
-    if images:
-        preview_panel(images, seed, n)
+with view_col:
+    view = st.segmented_control("View", ["Preview", "Boxes, masks and keypoints", "Mixing", "Export, import and share"],
+                                default="Preview", key="pipeline:view", required=True,
+                                help="What to show here: samples, annotations that follow the geometry, mixing, or export and sharing.")
+    seed, n = seed_controls()
+    if view == "Preview":
+        if images:
+            preview_panel(images, seed, n)
+        else:
+            st.info("Upload an image or pick a sample to see the pipeline act on it.", icon=":material/image:")
+    elif view == "Boxes, masks and keypoints":
+        annotations_panel(seed, n)
+    elif view == "Mixing":
+        mixing_panel(seed)
     else:
-        st.info("Upload an image or pick a sample to see the pipeline act on it.", icon=":material/image:")
-elif view == "Boxes, masks and keypoints":
-    annotations_panel(seed, n)
-elif view == "Mixing":
-    mixing_panel(seed)
-else:
-    export_panel()
-ablation_panel(default_tasks())
+        export_panel()
+ablation_panel(default_tasks())  # full width, below both columns
 sync_link()
