@@ -22,7 +22,8 @@ from urllib.parse import urlparse
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app
 
 DRAWN = """() => {
-    const imgs = [...document.querySelectorAll('[data-testid="stImage"] img')];
+    // Tiles may be st.image elements or inline <img> inside one st.html block: count every image in the page.
+    const imgs = [...document.querySelectorAll('[data-testid="stMain"] img')];
     const busy = document.querySelector('[data-testid="stStatusWidget"]');
     return imgs.length >= 8 && imgs.every(i => i.complete && i.naturalWidth > 0) && !busy;
 }"""
