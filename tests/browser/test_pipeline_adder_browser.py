@@ -14,7 +14,7 @@ SEARCHES = (("HorizontalFlip", "HorizontalFlip"), ("GaussNoise", "GaussNoise"), 
 def _sidebar_steps(page) -> list[str]:
     """The steps the sidebar lists: the pipeline the Experiment page would train with."""
     items = page.eval_on_selector_all("[data-testid='stSidebar'] [data-testid='stMarkdownContainer'] ol li", "els => els.map(e => e.textContent)")
-    return [item.split(" (p=")[0] for item in items]
+    return [item.split(" (p=")[0].split(":")[0] for item in items]  # "Affine: rotate, …" -> "Affine"
 
 
 @pytest.mark.parametrize("speed", ["human", "fast"])
