@@ -77,3 +77,9 @@ def test_policy_steps_say_what_each_affine_does():
     assert len(set(titles)) == len(titles)  # no two steps look the same
     document = to_dict(create_pipeline_preset("TrivialAugment-style"))
     assert "Affine: rotate | Affine: shear | Affine: translate" in pipeline_steps({"transform": document["transform"]})[0]
+
+
+@pytest.mark.parametrize("m", range(0, 31))
+def test_rand_augment_builds_at_every_magnitude(m):
+    # M below 4 once asked Posterize for 8 bits, which albumentations refuses
+    pl.to_compose(create_pipeline_preset("RandAugment-style", n=2, m=m))

@@ -123,7 +123,6 @@ def create_space(name: str, data_kind: str, pipeline: dict[str, Any] | None = No
         def build_preset(trial: Any) -> Pipeline:
             chosen = trial.suggest_categorical("preset", names)
             if get_pipeline_preset(chosen).options:
-                # M below 4 makes the preset's Posterize ask for 8 bits, which albumentations refuses
                 # (a defect of the preset's declared 0..30 range, reported); the search stays where it builds.
                 return create_pipeline_preset(chosen, n=trial.suggest_int("n", 1, 3), m=trial.suggest_int("m", 4, 30))
             return create_pipeline_preset(chosen)

@@ -142,7 +142,8 @@ def policy_ops(fraction: float, *, random_magnitude: bool = False) -> list[Step]
         _s("RandomBrightnessContrast", brightness_limit=(0.0, 0.0), contrast_limit=span(0.9)),
         _s("ColorJitter", brightness=(1.0, 1.0), contrast=(1.0, 1.0), saturation=(1 - 0.9 * f, 1 + 0.9 * f), hue=(0.0, 0.0)),
         _s("Sharpen", alpha=unsigned(0.0, 0.9), lightness=(1.0, 1.0)),
-        _s("Posterize", num_bits=(round(bits[1]), round(bits[0])) if random_magnitude else round(bits[0])),
+        # a single bit count must be 1..7 (albumentations refuses 8, which would change nothing anyway)
+        _s("Posterize", num_bits=(round(bits[1]), round(bits[0])) if random_magnitude else min(round(bits[0]), 7)),
         _s("Solarize", threshold_range=unsigned(1.0, 0.0)),
         _s("AutoContrast"),
         _s("Equalize"),
