@@ -123,8 +123,7 @@ def create_space(name: str, data_kind: str, pipeline: dict[str, Any] | None = No
         def build_preset(trial: Any) -> Pipeline:
             chosen = trial.suggest_categorical("preset", names)
             if get_pipeline_preset(chosen).options:
-                # (a defect of the preset's declared 0..30 range, reported); the search stays where it builds.
-                return create_pipeline_preset(chosen, n=trial.suggest_int("n", 1, 3), m=trial.suggest_int("m", 4, 30))
+                return create_pipeline_preset(chosen, n=trial.suggest_int("n", 1, 3), m=trial.suggest_int("m", 0, 30))
             return create_pipeline_preset(chosen)
 
         return Space(name, data_kind, tuple(names), build_preset)
