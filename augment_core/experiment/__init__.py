@@ -13,7 +13,7 @@ Public API (what pages and the CLI call)::
 Modules: ``spec`` (the run description), ``datasets``/``synthetic``/``userdata`` (data),
 ``models``/``backbones`` (networks), ``augmentation``/``loader`` (batches), ``training``
 (strategies, ``train_one_epoch``, ``evaluate``), ``stats``, ``results``, ``store``, ``runner``,
-``presets`` and ``cli``.
+``presets``, ``queue`` (queued runs in the store: enqueue, claim, heartbeat, cancel) and ``cli``.
 """
 
 from augment_core.faces import lazy_face
@@ -24,7 +24,9 @@ __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "datasets": ["ImageDataset", "check_data_budget", "create_dataset", "get_dataset_info", "list_datasets"],
     "presets": ["DEMO_PIPELINE", "create_spec_preset", "get_spec_preset_info", "list_spec_presets"],
     "results": ["BatchProgress", "EpochRecord", "ExperimentResult", "FinalEvaluation"],
-    "runner": ["load_dataset", "run_experiment"],
+    "queue": ["QueueFullError", "RunQueue", "RunState", "owner_hash"],
+    "runner": ["Replicate", "StepCounter", "load_dataset", "make_replicates", "run_experiment", "run_replicate",
+               "select_device", "transform_seed"],
     "spec": ["SPEC_LIMITS", "STRATEGIES", "ExperimentSpec", "spec_limit"],
     "stats": ["Comparison", "paired_comparison"],
     "store": ["RunStore"],
