@@ -26,7 +26,7 @@ __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "results": ["BatchProgress", "EpochRecord", "ExperimentResult", "FinalEvaluation"],
     "queue": ["QueueFullError", "RunQueue", "RunState", "owner_hash"],
     "runner": ["Replicate", "StepCounter", "load_dataset", "make_replicates", "run_experiment", "run_replicate",
-               "select_device", "transform_seed"],
+               "select_device", "storage_error_message", "transform_seed"],
     "spec": ["SPEC_LIMITS", "STRATEGIES", "ExperimentSpec", "spec_limit"],
     "stats": ["Comparison", "paired_comparison"],
     "store": ["RunStore"],

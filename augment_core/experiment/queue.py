@@ -193,7 +193,8 @@ class RunQueue:
         limit = float(stale_s if stale_s is not None else get_setting("AUGLAB_STALE_SECONDS"))
         conn = self._conn()
         with conn:
-            rows = conn.execute("SELECT id, worker FROM runs WHERE status='running' AND heartbeat_at < ?",
+            # worker != '': runs trained in-process by the CLI or a script never beat and are not the queue's to reap
+            rows = conn.execute("SELECT id, worker FROM runs WHERE status='running' AND worker != '' AND heartbeat_at < ?",
                                 (time.time() - limit,)).fetchall()
             for row in rows:
                 done = conn.execute("SELECT COUNT(*) FROM epochs WHERE run_id=?", (row["id"],)).fetchone()[0]

@@ -241,6 +241,14 @@ class JobManager:
         except AugLabError:
             return False
 
+    def may_delete(self, job_id: str, secret: str) -> bool:
+        """True when ``secret`` started the run, or the run has no owner (stored before the queue existed)."""
+        try:
+            state = self.queue.state(int(job_id))
+        except AugLabError:
+            return False
+        return not state.owner or state.owned_by(secret)
+
     def cancel(self, job_id: str, secret: str | None = None) -> str:
         """Ask the job to stop (queued: at once; running: after the current step). Returns its status after.
 
