@@ -139,8 +139,8 @@ class RunQueue:
         payload = json.dumps(progress.__dict__) if progress is not None else None
         conn = self._conn()
         with conn:
-            conn.execute("UPDATE runs SET heartbeat_at=?, progress=COALESCE(?, progress) WHERE id=? AND worker=? "
-                         "AND status='running'", (time.time(), payload, run_id, worker))
+            conn.execute("UPDATE runs SET heartbeat_at=?, progress=COALESCE(?, progress) WHERE id=? AND worker=?",
+                         (time.time(), payload, run_id, worker))
             row = conn.execute("SELECT cancel_requested, status, worker FROM runs WHERE id=?", (run_id,)).fetchone()
         return row is None or bool(row["cancel_requested"]) or row["status"] != "running" or row["worker"] != worker
 

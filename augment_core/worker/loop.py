@@ -122,12 +122,15 @@ class Worker:
                    done: threading.Event) -> None:
         """Side thread: heartbeat with the latest step; turn a cancel flag (or our own orphaning) into ``cancel``."""
         every = float(get_setting("AUGLAB_HEARTBEAT_SECONDS"))
-        while not done.is_set():
+        while True:
+            finished = done.is_set()  # one last beat after the run ended: its final progress
             try:
                 if self.queue.heartbeat(run_id, self.name, latest[0]):
                     cancel.set()
             except Exception:  # noqa: BLE001 - a locked or full disk must not kill the beat; the next one retries
                 pass
+            if finished:
+                break
             if self._orphaned():
                 self.stop()
             done.wait(every)
