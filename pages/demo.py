@@ -50,7 +50,7 @@ if snap is not None and is_demo(snap.spec):
         before_after_strip(strip)
         live_job_panel(manager, snap.job_id, key="demo:live")
         st.stop()
-    if snap.result is None:
+    if snap.result is None or (snap.status == "failed" and not snap.result.finals):
         st.error(f"**The demo could not run.** {snap.message}", icon=":material/error:")
     else:
         result = snap.result if snap.run_id is None else RunStore().load_run(snap.run_id)

@@ -55,7 +55,7 @@ def test_idle_page_shows_the_demo_data_setup_and_buttons(manager):
     assert "1 · Data" in text and "images per class" in text and "Only 5 training images" in text
     assert not _button(at, "Start training").disabled
     assert at.number_input(key="exp:shapes:epochs").value == 30  # the demo preset's defaults
-    assert at.query_params.get("lab")  # the owner token is in the URL for reattaching
+    assert at.query_params.get("lab")  # the public follow token is in the URL for reattaching
 
 
 def test_running_then_cancelled_keeps_finished_epochs(manager):
@@ -64,6 +64,7 @@ def test_running_then_cancelled_keeps_finished_epochs(manager):
     assert "Training: shapes" in page_texts(at)
     assert at.get("progress")  # the live progress bar
     owner = at.session_state["auglab:owner"]
+    assert at.session_state["auglab:secret"] not in str(dict(at.query_params))  # the secret is never in the URL
     manager.gate.set()
     job = manager.job_for(owner)
     wait_until(lambda: len(manager.snapshot(job).epochs) >= 2)
@@ -75,6 +76,8 @@ def test_running_then_cancelled_keeps_finished_epochs(manager):
     again.query_params["lab"] = owner
     again.run()
     assert "Training: shapes" in page_texts(again)
+    # ...and can watch it, but only the session that started it may cancel it.
+    assert "Started by another session" in page_texts(again) and not [b for b in again.button if b.key == "live:cancel"]
     at.button(key="live:cancel").click().run()
     snap = manager.wait(job, 10)
     assert snap.status == "cancelled"
@@ -105,14 +108,19 @@ def test_finished_run_shows_the_verdict_and_results(manager):
     assert "Result: shapes" not in page_texts(at)
 
 
-def test_a_second_run_is_refused_politely(manager):
-    jobs.set_default_manager(jobs.JobManager(run=make_fake(manager.gate), max_jobs=1))
-    jobs.default_manager().start("someone else", create_spec_preset("demo", epochs=2, seeds=1))
+def test_a_second_run_from_another_page_is_queued_with_its_position(manager):
+    first = manager.start("someone else", create_spec_preset("demo", epochs=2, seeds=1))
+    wait_until(lambda: manager.snapshot(first).status == "running")  # one in-process worker, now busy
     at = open_experiment()
     _button(at, "Start training").click().run()
-    errors = " ".join(e.value for e in at.error)
-    assert "busy" in errors and "try again" in errors
-    assert "1 · Data" in page_texts(at)  # the page keeps working
+    text = page_texts(at)
+    assert "Queued: shapes" in text, text
+    assert "1st in the queue" in text
+    job = manager.job_for(at.query_params["lab"])
+    assert manager.snapshot(job).position == 1
+    manager.gate.set()
+    manager.cancel(first, "someone else")
+    wait_until(lambda: manager.snapshot(job).status != "queued")  # it starts by itself
 
 
 def test_refused_zip_shows_why_and_cannot_start(manager):

@@ -76,7 +76,11 @@ def live_job_panel(manager: JobManager, job_id: str, *, key: str = "live") -> No
         if not snap.running:
             st.rerun()  # the whole page: it now shows the results
         bar, button = st.columns([5, 1], vertical_alignment="center")
-        bar.progress(min(1.0, snap.fraction), text=progress_text(snap))
+        if snap.queued:
+            bar.info(snap.queue_text().capitalize() + ". It runs by itself; you can leave this page and come back.",
+                     icon=":material/schedule:")
+        else:
+            bar.progress(min(1.0, snap.fraction), text=progress_text(snap))
         if not manager.can_cancel(job_id, secret):
             button.caption("Started by another session: you can follow it here, not cancel it.")
         elif button.button("Cancel", icon=":material/stop_circle:", key=f"{key}:cancel",

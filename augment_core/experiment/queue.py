@@ -236,9 +236,11 @@ class RunQueue:
         return int(row["id"]) if row is not None else None
 
     def active(self) -> dict[str, list[int]]:
-        """Ids of queued and running runs, oldest first: ``{"queued": [...], "running": [...]}``."""
+        """Ids of queued runs and runs a worker is training, oldest first: ``{"queued": [...], "running": [...]}``."""
         out: dict[str, list[int]] = {"queued": [], "running": []}
-        for row in self._conn().execute("SELECT id, status FROM runs WHERE status IN ('queued', 'running') ORDER BY id"):
+        # A "running" row no worker claimed was written by an in-process run (the CLI); not the queue's.
+        for row in self._conn().execute("SELECT id, status FROM runs WHERE status='queued' OR (status='running' "
+                                        "AND worker != '') ORDER BY id"):
             out[row["status"]].append(int(row["id"]))
         return out
 

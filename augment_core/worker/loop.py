@@ -114,6 +114,9 @@ class Worker:
             beating.set()
             beat.join()
             self._cancel = None
+        if self.queue.state(run_id).status == "running" and status != "cancelled":
+            # The run function returned without recording its end: never leave the run "running".
+            self.queue.fail(run_id, f"The run ended ({status}) without recording its result.")
         if self._stopping.is_set() and status == "cancelled":
             self.queue.requeue(run_id, self.name)  # unless the user also asked to cancel (see requeue)
         return run_id
