@@ -89,7 +89,7 @@ def test_running_then_cancelled_keeps_finished_epochs(manager):
 
 @pytest.mark.slow
 def test_finished_run_shows_the_verdict_and_results(manager):
-    jobs.set_default_manager(jobs.JobManager())  # the real engine, on a tiny configuration
+    jobs.set_default_manager(jobs.JobManager(run=run_experiment))  # an in-process worker with the real engine, tiny config
     at = open_experiment()
     at.number_input(key="exp:shapes:epochs").set_value(2)
     at.number_input(key="exp:shapes:seeds").set_value(2)
@@ -97,7 +97,7 @@ def test_finished_run_shows_the_verdict_and_results(manager):
     at.run()
     _button(at, "Start training").click().run()
     m = jobs.default_manager()
-    snap = m.wait(m.job_for(at.session_state["auglab:owner"]), 120)
+    snap = m.wait(m.job_for(at.session_state["auglab:owner"]), 300)
     assert snap.status == "completed"
     at.run()
     assert not at.exception, [e.value for e in at.exception]

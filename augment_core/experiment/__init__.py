@@ -25,7 +25,7 @@ __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "presets": ["DEMO_PIPELINE", "create_spec_preset", "get_spec_preset_info", "list_spec_presets"],
     "results": ["BatchProgress", "EpochRecord", "ExperimentResult", "FinalEvaluation"],
     "queue": ["QueueFullError", "RunQueue", "RunState", "owner_hash"],
-    "runner": ["Replicate", "StepCounter", "load_dataset", "make_replicates", "run_experiment", "run_replicate",
+    "runner": ["LocalExecutor", "Replicate", "StepCounter", "load_dataset", "make_replicates", "run_experiment", "run_replicate",
                "select_device", "storage_error_message", "transform_seed"],
     "spec": ["SPEC_LIMITS", "STRATEGIES", "ExperimentSpec", "spec_limit"],
     "stats": ["Comparison", "paired_comparison"],

@@ -214,9 +214,24 @@ def storage_error_message(exc: BaseException) -> str:
     return f"Could not write to the data folder, so the run stopped ({type(exc).__name__}: {text}); finished epochs are kept."
 
 
+class LocalExecutor:
+    """Runs the replicates one after another in this process (the default)."""
+
+    name = "local"
+
+    def __call__(self, replicates: list[Replicate], data: ImageDataset, *, counter: StepCounter, on_epoch: EpochCallback,
+                 on_final: Callable[[FinalEvaluation], None], on_batch: BatchProgressCallback | None,
+                 cancel: threading.Event | None) -> None:
+        """Train every replicate in order (see :func:`run_replicate` for the arguments)."""
+        for replicate in replicates:
+            run_replicate(replicate, data, counter=counter, on_epoch=on_epoch, on_final=on_final, on_batch=on_batch,
+                          cancel=cancel)
+
+
 def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None, on_epoch: EpochCallback | None = None,
                    on_batch: BatchProgressCallback | None = None, cancel: threading.Event | None = None,
-                   store: RunStore | None = None, run_id: int | None = None) -> ExperimentResult:
+                   store: RunStore | None = None, run_id: int | None = None,
+                   executor: LocalExecutor | Callable[..., None] | None = None) -> ExperimentResult:
     """Fine-tune with and without augmentation over every replicate, identically otherwise.
 
     Args:
@@ -227,6 +242,8 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
         cancel: Set it to stop after the current step; finished epochs are kept, status "cancelled".
         store: Where to save the run as it progresses (epochs are written as they finish).
         run_id: An existing (queued) run in ``store`` to fill in, instead of creating a new one.
+        executor: Who trains the replicates (default :class:`LocalExecutor`; the worker passes a Ray
+            executor when ``AUGLAB_RAY_ADDRESS`` is set). Its ``name`` is recorded with the run.
 
     Returns:
         The :class:`ExperimentResult` (also stored, with ``run_id`` set, when ``store`` is given).
@@ -239,7 +256,8 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
     data = dataset if dataset is not None else load_dataset(spec)
     check_data_budget(len(data.images), spec.image_size)  # budgets before work (digits, zips, folders)
     replicates = make_replicates(spec, data.labels)
-    versions = {**library_versions(), "device": select_device().type}
+    executor = executor if executor is not None else LocalExecutor()
+    versions = {**library_versions(), "device": select_device().type, "executor": getattr(executor, "name", "custom")}
     result = ExperimentResult(spec, class_names=data.class_names, dataset_fingerprint=data.fingerprint,
                               started_at=_now(), versions=versions)
     if store is not None:
@@ -264,9 +282,8 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
             store.add_final(result.run_id, final)
 
     try:
-        for replicate in replicates:
-            run_replicate(replicate, data, counter=counter, on_epoch=epoch_done, on_final=final_done,
-                          on_batch=on_batch, cancel=cancel)
+        executor(replicates, data, counter=counter, on_epoch=epoch_done, on_final=final_done, on_batch=on_batch,
+                 cancel=cancel)
         result.status = "completed"
     except Cancelled:
         result.status, result.message = "cancelled", "Stopped by the user; finished epochs are kept."

@@ -24,4 +24,5 @@ from augment_core.faces import lazy_face
 __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "loop": ["Worker", "worker_name"],
     "pool": ["WorkerPool", "start_workers"],
+    "ray_executor": ["RayExecutor"],
 })

@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from augment_core.errors import AugLabError
@@ -33,7 +34,8 @@ class Worker:
 
     Args:
         store_path: The run database (default: the data folder's).
-        run: The engine's run function; tests pass quick fakes with the same keywords.
+        run: The engine's run function; tests pass quick fakes with the same keywords. With
+            ``AUGLAB_RAY_ADDRESS`` set, the engine's replicates run as Ray tasks on that cluster.
         parent_pid: Stop when this process is no longer our parent (the app that started us died).
         poll_s: Seconds between looks at an empty queue.
         name: Name written on claimed runs (default :func:`worker_name`).
@@ -42,6 +44,10 @@ class Worker:
     def __init__(self, store_path: Path | str | None = None, *, run: RunFunction = run_experiment,
                  parent_pid: int | None = None, poll_s: float = 0.5, name: str | None = None) -> None:
         self.queue = RunQueue(RunStore(store_path))
+        if run is run_experiment and get_setting("AUGLAB_RAY_ADDRESS"):
+            from augment_core.worker.ray_executor import RayExecutor  # Ray is optional: imported only when asked for
+
+            run = partial(run_experiment, executor=RayExecutor())
         self._run, self._parent_pid, self._poll_s = run, parent_pid, poll_s
         self.name = name or worker_name()
         self._stopping = threading.Event()
