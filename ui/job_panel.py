@@ -66,6 +66,8 @@ def live_job_panel(manager: JobManager, job_id: str, *, key: str = "live") -> No
     """Progress bar with ETA (or queue position), cancel button for its owner, and the curves, redrawn every second."""
     secret = session_secret()
 
+    drawn: list[str] = []  # the status the page around the fragment was drawn with
+
     @st.fragment(run_every=POLL_SECONDS)
     def poll() -> None:
         try:
@@ -73,8 +75,10 @@ def live_job_panel(manager: JobManager, job_id: str, *, key: str = "live") -> No
         except AugLabError as exc:
             st.error(exc.message, icon=":material/error:")
             return
-        if not snap.running:
-            st.rerun()  # the whole page: it now shows the results
+        if not drawn:
+            drawn.append(snap.status)
+        if not snap.running or snap.status != drawn[0]:
+            st.rerun()  # the whole page: it now shows the results, or "Training" instead of "Queued"
         bar, button = st.columns([5, 1], vertical_alignment="center")
         if snap.queued:
             bar.info(snap.queue_text().capitalize() + ". It runs by itself; you can leave this page and come back.",
