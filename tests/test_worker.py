@@ -120,3 +120,17 @@ def test_politely_stopped_worker_requeues_and_the_rerun_equals_an_uninterrupted_
     reference = run_experiment(TINY)  # the same spec, never interrupted
     assert [e.val_acc for e in resumed.epochs] == [e.val_acc for e in reference.epochs]
     assert [round(e.train_loss, 6) for e in resumed.epochs] == [round(e.train_loss, 6) for e in reference.epochs]
+
+
+@pytest.mark.slow
+def test_replicates_spread_over_two_processes_give_the_local_numbers():
+    from augment_core.worker import ProcessExecutor
+
+    spec = create_spec_preset("demo", epochs=2, seeds=2, dataset_options={"per_class": 12, "seed": 1}, train_per_class=3,
+                              epoch_repeats=1)
+    spread = run_experiment(spec, executor=ProcessExecutor(2))
+    local = run_experiment(spec)
+    assert spread.status == "completed" and spread.versions["executor"] == "processes"
+    key = lambda e: (e.replicate, e.epoch, e.arm)  # noqa: E731
+    assert [(key(e), e.val_acc) for e in sorted(spread.epochs, key=key)] == [(key(e), e.val_acc) for e in sorted(local.epochs, key=key)]
+    assert spread.comparison["n"] == 2

@@ -24,5 +24,6 @@ from augment_core.faces import lazy_face
 __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "loop": ["Worker", "worker_name"],
     "pool": ["WorkerPool", "start_workers"],
+    "process_executor": ["ProcessExecutor", "train_replicate"],
     "ray_executor": ["RayExecutor"],
 })
