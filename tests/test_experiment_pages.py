@@ -178,3 +178,16 @@ def test_runs_page_rerun_starts_a_job_with_the_same_spec(manager):
     at.button(key="runs:rerun").click().run()
     job = manager.job_for(at.session_state["auglab:owner"])
     assert job is not None and manager.snapshot(job).spec == spec and run_id
+
+
+def test_runs_page_refuses_to_delete_a_run_another_session_started(manager):
+    from augment_core.experiment import RunQueue
+
+    queue = RunQueue()
+    theirs = queue.enqueue(create_spec_preset("demo", epochs=2, seeds=1), owner="another session", follow="their-page")
+    queue.request_cancel(theirs, "another session")  # finished (cancelled before it started)
+    at = open_experiment("pages/runs.py")
+    assert "cancelled" in str(at.dataframe[0].value["status"].tolist())
+    at.button(key="runs:confirm_delete").click().run()
+    assert "started by another session" in " ".join(w.value for w in at.warning)
+    assert queue.state(theirs).status == "cancelled"  # still there
