@@ -51,7 +51,7 @@ def test_a_run_survives_a_server_restart_and_finishes(browser, isolated_data_dir
     process, url = start_app(isolated_data_dir, workers=1)
     context = browser.new_context(viewport={"width": 1400, "height": 1500})
     page = context.new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(180_000)  # two cores shared with other work: slow starts
     try:
         lab = _start_short_run(page, url, epochs=8)
         page.wait_for_selector("text=Training: shapes", timeout=120_000)
@@ -89,7 +89,7 @@ def test_two_browsers_one_worker_the_second_run_queues_with_its_position_and_sta
     second_ctx = browser.new_context(viewport={"width": 1400, "height": 1500})
     first, second = first_ctx.new_page(), second_ctx.new_page()
     for page in (first, second):
-        page.set_default_timeout(60_000)
+        page.set_default_timeout(180_000)  # two cores shared with other work: slow starts
     try:
         _start_short_run(first, url, epochs=20)
         first.wait_for_selector("text=Training: shapes", timeout=120_000)

@@ -11,7 +11,7 @@ machine load affects every variant alike:
 Each variant's validation accuracies are compared with the first's: they must be the same numbers
 (every random choice is seeded), so only the wall time differs.
 
-Run: ``python benchmarks/queue.py [--rounds 1] [--epochs N]``.
+Run: ``python benchmarks/workers.py [--rounds 1] [--epochs N]`` (not named queue.py: as a script it would shadow the standard library's ``queue``).
 """
 
 from __future__ import annotations
