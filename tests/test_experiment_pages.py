@@ -61,9 +61,11 @@ def test_idle_page_shows_the_demo_data_setup_and_buttons(manager):
 def test_running_then_cancelled_keeps_finished_epochs(manager):
     at = open_experiment()
     _button(at, "Start training").click().run()
+    owner = at.session_state["auglab:owner"]
+    wait_until(lambda: manager.snapshot(manager.job_for(owner)).status == "running")  # the worker took it
+    at.run()
     assert "Training: shapes" in page_texts(at)
     assert at.get("progress")  # the live progress bar
-    owner = at.session_state["auglab:owner"]
     assert at.session_state["auglab:secret"] not in str(dict(at.query_params))  # the secret is never in the URL
     manager.gate.set()
     job = manager.job_for(owner)
