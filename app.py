@@ -1,14 +1,18 @@
 """Augmentation Lab: the Streamlit entry point.
 
 Run with ``streamlit run app.py``. Navigation lists the scripts in ``pages/``; each page is a thin
-script over ``augment_core``.
+script over ``augment_core``. The first session also starts ``AUGLAB_WORKERS`` worker processes
+(:mod:`augment_core.worker`), which train the queued runs; they stop when the server stops.
 """
 
 from __future__ import annotations
 
+import atexit
+
 import augment_core  # noqa: F401  (sets NO_ALBUMENTATIONS_UPDATE before albumentations loads)
 import streamlit as st
 
+from augment_core.worker import WorkerPool, start_workers
 from ui.common import app_icon, pipeline_sidebar
 
 # An image icon, not ":material/…:": that one is fetched from fonts.gstatic.com (pages must work offline).
@@ -32,6 +36,17 @@ PAGES = {
     ],
 }
 
+
+
+@st.cache_resource(show_spinner=False)
+def _workers() -> WorkerPool:
+    """Once per server process: start the worker processes, and stop them (re-queueing their runs) at exit."""
+    pool = start_workers()
+    atexit.register(pool.stop)
+    return pool
+
+
+_workers()
 page = st.navigation(PAGES)
 
 with st.sidebar:

@@ -11,7 +11,7 @@ from augment_core.prove import pipeline_summary
 from augment_core.prove import default_manager
 from ui.common import page_header, show_error
 from ui.demo_view import before_after_strip, exports, summary_view
-from ui.job_panel import current_snapshot, live_job_panel, owner_token
+from ui.job_panel import current_snapshot, live_job_panel, owner_token, session_secret
 
 page_header("Demo", "One click: the built-in shapes data, the recommended pipeline, a fair comparison with and without "
             "augmentation over 3 seeds, and a one-slide summary you can export. Under a minute on two idle CPU cores "
@@ -36,7 +36,7 @@ except AugLabError as exc:
     st.stop()
 
 if snap is not None and snap.running and not is_demo(snap.spec):
-    st.info(f"This browser tab is already training “{snap.spec.name}” on the Experiment page; one run at a time. "
+    st.info(f"This browser tab already has “{snap.spec.name}” queued or training on the Experiment page; one run at a time. "
             "The demo can start when it has finished or been cancelled.", icon=":material/hourglass_top:")
     st.page_link("pages/experiment.py", label="Watch it on the Experiment page", icon=":material/science:",
                  help="Follow or cancel that run; the demo can start afterwards.")
@@ -61,7 +61,7 @@ elif snap is not None and is_demo(snap.spec):
         before_after_strip(strip)
         live_job_panel(manager, snap.job_id, key="demo:live")
         st.stop()
-    if snap.result is None:
+    if snap.result is None or (snap.status == "failed" and not snap.result.finals):
         st.error(f"**The demo could not run.** {snap.message}", icon=":material/error:")
     else:
         result = snap.result if snap.run_id is None else RunStore().load_run(snap.run_id)
@@ -83,7 +83,7 @@ else:
 
 if start:
     try:
-        manager.start(owner, spec, dataset=dataset)
+        manager.start(owner, spec, secret=session_secret())
     except AugLabError as exc:
         show_error(exc)
     else:

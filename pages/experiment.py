@@ -11,7 +11,7 @@ from augment_core.prove import default_manager, format_duration
 from ui.common import page_header, show_error
 from ui.experiment_form import (apply_link, augmentation_section, build_spec, data_section, remember_form, restore_form,
                                 training_section)
-from ui.job_panel import current_snapshot, live_job_panel, owner_token
+from ui.job_panel import current_snapshot, live_job_panel, owner_token, session_secret
 from ui.results_view import results_view
 
 page_header("Experiment", "Fine-tune the same model twice, with and without your augmentation, everything else identical, "
@@ -21,9 +21,9 @@ owner = owner_token()
 snap = current_snapshot(manager, owner)
 
 if snap is not None and snap.running:
-    st.subheader(f"Training: {snap.spec.name}")
-    st.caption(f"Pipeline: {pipeline_summary(snap.spec)} · every finished epoch is stored at once; "
-               "you can reload this page or visit others and come back.")
+    st.subheader(f"{'Queued' if snap.queued else 'Training'}: {snap.spec.name}")
+    st.caption(f"Pipeline: {pipeline_summary(snap.spec)} · a worker process trains it and stores every finished epoch "
+               "at once; you can reload this page, visit others, or send this page's link to someone to watch it.")
     live_job_panel(manager, snap.job_id)
     st.stop()
 
@@ -101,7 +101,7 @@ if spec is not None and choice.prepared is not None:
 
 if start and spec is not None and choice.prepared is not None:
     try:
-        manager.start(owner, spec, dataset=choice.prepared.dataset)
+        manager.start(owner, spec, secret=session_secret())
     except AugLabError as exc:
         show_error(exc)
     else:

@@ -10,13 +10,14 @@ from augment_core.prove import default_manager
 from augment_core.prove import METRIC_TITLES, overlay_figure
 from augment_core.prove import overlay_runs, rerun_spec, run_rows
 from ui.common import page_header, show_error
-from ui.job_panel import current_snapshot, owner_token, progress_text
+from ui.job_panel import current_snapshot, owner_token, progress_text, session_secret
 from ui.results_view import results_view
 
 page_header("Runs", "Every experiment stored on this machine. Open one to see its results, select several to overlay "
             "their curves, delete the ones you no longer need, or run one again with exactly the same settings.")
 manager = default_manager()
 owner = owner_token()
+secret = session_secret()
 store = RunStore()
 
 
@@ -25,7 +26,8 @@ def running_banner() -> None:
     """This page's running job, if any (polling it also keeps it alive while the user browses runs)."""
     snap = current_snapshot(manager, owner)
     if snap is not None and snap.running:
-        st.info(f"Training now: {snap.spec.name} · {progress_text(snap)}", icon=":material/hourglass_top:")
+        st.info(f"{'Queued' if snap.queued else 'Training now'}: {snap.spec.name} · {progress_text(snap)}",
+                icon=":material/hourglass_top:")
         st.page_link("pages/experiment.py", label="Watch it on the Experiment page", icon=":material/science:",
                      help="Open the live progress and curves of this run.")
 
@@ -64,18 +66,26 @@ with actions[0].popover(f"Delete {len(chosen)} run(s)", icon=":material/delete:"
     st.write("Delete " + ", ".join(f"#{i}" for i in chosen) + " and all their metrics? This cannot be undone.")
     if st.button("Yes, delete", type="primary", key="runs:confirm_delete", help="Delete them for good; this cannot be undone."):
         busy = [i for i in chosen if i in manager.active_run_ids()]
+        # Runs started from the queue belong to their session (older runs have no owner and anyone may delete them).
+        theirs = [i for i in chosen if i not in busy and not manager.may_delete(str(i), secret)]
         for run_id in chosen:
-            if run_id not in busy:
-                store.delete_run(run_id)
+            if run_id not in busy and run_id not in theirs:
+                try:
+                    store.delete_run(run_id)
+                except AugLabError:  # claimed by a worker between the check and the delete
+                    busy.append(run_id)
         if busy:
-            st.warning(f"Run(s) {', '.join(map(str, busy))} are still training; cancel them first.", icon=":material/warning:")
-        else:
+            st.warning(f"Run(s) {', '.join(map(str, busy))} are queued or training; cancel them first.", icon=":material/warning:")
+        if theirs:
+            st.warning(f"Run(s) {', '.join(map(str, theirs))} were started by another session; only it can delete them.",
+                       icon=":material/lock:")
+        if not busy and not theirs:
             st.session_state.pop("runs:selected", None)
             st.rerun()
 if len(chosen) == 1 and actions[1].button("Run again", icon=":material/replay:", key="runs:rerun",
                                          help="Start a new run with exactly this run's settings and data."):
     try:
-        manager.start(owner, rerun_spec(store.load_run(chosen[0])))
+        manager.start(owner, rerun_spec(store.load_run(chosen[0])), secret=secret)
     except AugLabError as exc:
         show_error(exc)
     else:

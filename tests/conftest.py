@@ -24,4 +24,5 @@ def rgb_image() -> np.ndarray:
 def isolated_data_dir(tmp_path, monkeypatch):
     """Every test writes into its own data folder, never the user's."""
     monkeypatch.setenv("AUGLAB_DATA_DIR", str(tmp_path / "auglab_data"))
+    monkeypatch.setenv("AUGLAB_WORKERS", "0")  # AppTests run app.py: workers come from the test (in-process fakes)
     return tmp_path / "auglab_data"

@@ -22,9 +22,14 @@ def make_fake(gate: threading.Event | None = None, *, fail: Exception | None = N
               pause_after: int | None = None):
     """A run function with the engine's signature: reports steps and epochs, honours cancel, waits on ``gate``."""
 
-    def run(spec, *, dataset=None, on_epoch=None, on_batch=None, cancel=None, store=None) -> ExperimentResult:
+    def run(spec, *, dataset=None, on_epoch=None, on_batch=None, cancel=None, store=None, run_id=None) -> ExperimentResult:
         result = ExperimentResult(spec)
-        result.run_id = store.create_run(result) if store is not None else None
+        if store is not None and run_id is not None:
+            result.run_id = run_id
+            store.attach_run(run_id, result)
+        else:
+            result.run_id = store.create_run(result) if store is not None else None
+        on_epoch = on_epoch or (lambda record: None)
         done = 0
         for epoch in range(1, spec.epochs + 1):
             for arm in ("plain", "augmented"):

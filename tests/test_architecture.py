@@ -22,7 +22,8 @@ ALLOWED: dict[str, set[str]] = {
     "transforms": set(),
     "pipelines": {"transforms"},
     "experiment": {"transforms", "pipelines"},
-    "prove": {"transforms", "pipelines", "experiment"},
+    "worker": {"transforms", "pipelines", "experiment"},
+    "prove": {"transforms", "pipelines", "experiment", "worker"},
     "lessons": {"transforms", "pipelines", "experiment"},
 }
 BASE = {"errors", "settings", "faces"}  # importable from anywhere in the library

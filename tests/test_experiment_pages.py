@@ -55,15 +55,18 @@ def test_idle_page_shows_the_demo_data_setup_and_buttons(manager):
     assert "1 · Data" in text and "images per class" in text and "Only 5 training images" in text
     assert not _button(at, "Start training").disabled
     assert at.number_input(key="exp:shapes:epochs").value == 30  # the demo preset's defaults
-    assert at.query_params.get("lab")  # the owner token is in the URL for reattaching
+    assert at.query_params.get("lab")  # the public follow token is in the URL for reattaching
 
 
 def test_running_then_cancelled_keeps_finished_epochs(manager):
     at = open_experiment()
     _button(at, "Start training").click().run()
+    owner = at.session_state["auglab:owner"]
+    wait_until(lambda: manager.snapshot(manager.job_for(owner)).status == "running")  # the worker took it
+    at.run()
     assert "Training: shapes" in page_texts(at)
     assert at.get("progress")  # the live progress bar
-    owner = at.session_state["auglab:owner"]
+    assert at.session_state["auglab:secret"] not in str(dict(at.query_params))  # the secret is never in the URL
     manager.gate.set()
     job = manager.job_for(owner)
     wait_until(lambda: len(manager.snapshot(job).epochs) >= 2)
@@ -75,6 +78,8 @@ def test_running_then_cancelled_keeps_finished_epochs(manager):
     again.query_params["lab"] = owner
     again.run()
     assert "Training: shapes" in page_texts(again)
+    # ...and can watch it, but only the session that started it may cancel it.
+    assert "Started by another session" in page_texts(again) and not [b for b in again.button if b.key == "live:cancel"]
     at.button(key="live:cancel").click().run()
     snap = manager.wait(job, 10)
     assert snap.status == "cancelled"
@@ -86,7 +91,7 @@ def test_running_then_cancelled_keeps_finished_epochs(manager):
 
 @pytest.mark.slow
 def test_finished_run_shows_the_verdict_and_results(manager):
-    jobs.set_default_manager(jobs.JobManager())  # the real engine, on a tiny configuration
+    jobs.set_default_manager(jobs.JobManager(run=run_experiment))  # an in-process worker with the real engine, tiny config
     at = open_experiment()
     at.number_input(key="exp:shapes:epochs").set_value(2)
     at.number_input(key="exp:shapes:seeds").set_value(2)
@@ -94,7 +99,7 @@ def test_finished_run_shows_the_verdict_and_results(manager):
     at.run()
     _button(at, "Start training").click().run()
     m = jobs.default_manager()
-    snap = m.wait(m.job_for(at.session_state["auglab:owner"]), 120)
+    snap = m.wait(m.job_for(at.session_state["auglab:owner"]), 300)
     assert snap.status == "completed"
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -105,14 +110,19 @@ def test_finished_run_shows_the_verdict_and_results(manager):
     assert "Result: shapes" not in page_texts(at)
 
 
-def test_a_second_run_is_refused_politely(manager):
-    jobs.set_default_manager(jobs.JobManager(run=make_fake(manager.gate), max_jobs=1))
-    jobs.default_manager().start("someone else", create_spec_preset("demo", epochs=2, seeds=1))
+def test_a_second_run_from_another_page_is_queued_with_its_position(manager):
+    first = manager.start("someone else", create_spec_preset("demo", epochs=2, seeds=1))
+    wait_until(lambda: manager.snapshot(first).status == "running")  # one in-process worker, now busy
     at = open_experiment()
     _button(at, "Start training").click().run()
-    errors = " ".join(e.value for e in at.error)
-    assert "busy" in errors and "try again" in errors
-    assert "1 · Data" in page_texts(at)  # the page keeps working
+    text = page_texts(at)
+    assert "Queued: shapes" in text, text
+    assert "1st in the queue" in text
+    job = manager.job_for(at.query_params["lab"])
+    assert manager.snapshot(job).position == 1
+    manager.gate.set()
+    manager.cancel(first, "someone else")
+    wait_until(lambda: manager.snapshot(job).status != "queued")  # it starts by itself
 
 
 def test_refused_zip_shows_why_and_cannot_start(manager):
@@ -270,3 +280,16 @@ def test_runs_page_opens_a_finished_run_not_one_still_training(manager):
     assert at.multiselect(key="runs:selected").value == [done.run_id]
     statuses = at.dataframe[0].value["status"].tolist()
     assert set(statuses) == {"running", "completed"}  # words only: no emoji that show as empty boxes
+
+
+def test_runs_page_refuses_to_delete_a_run_another_session_started(manager):
+    from augment_core.experiment import RunQueue
+
+    queue = RunQueue()
+    theirs = queue.enqueue(create_spec_preset("demo", epochs=2, seeds=1), owner="another session", follow="their-page")
+    queue.request_cancel(theirs, "another session")  # finished (cancelled before it started)
+    at = open_experiment("pages/runs.py")
+    assert "cancelled" in str(at.dataframe[0].value["status"].tolist())
+    at.button(key="runs:confirm_delete").click().run()
+    assert "started by another session" in " ".join(w.value for w in at.warning)
+    assert queue.state(theirs).status == "cancelled"  # still there

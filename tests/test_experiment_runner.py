@@ -14,6 +14,7 @@ from PIL import Image
 import augment_core  # noqa: F401
 import albumentations as A
 
+from augment_core.errors import AugLabError
 from augment_core.experiment import training
 from augment_core.experiment.datasets import list_datasets
 from augment_core.experiment.presets import DEMO_PIPELINE
@@ -140,3 +141,32 @@ def test_folds_and_user_data_and_zip_path(tmp_path):
                 zf.writestr(f"{cls}/{name}", data)
     again = run_experiment(replace(TINY, dataset=str(archive), folds=3, train_per_class=None, epochs=1))
     assert again.dataset_fingerprint == ds.fingerprint and _metrics(again, "plain") == _metrics(result, "plain")
+
+
+def test_replicates_are_plain_picklable_objects_with_the_one_transform_seed():
+    import pickle
+
+    from augment_core.experiment import create_dataset, make_replicates, transform_seed
+    from augment_core.experiment.runner import replicate_splits
+
+    spec = ExperimentSpec(dataset="shapes", seeds=3, epochs=1)
+    data = create_dataset("shapes", image_size=spec.image_size, per_class=8, seed=1)
+    replicates = make_replicates(spec, data.labels)
+    assert [(r.index, r.seed, r.of) for r in replicates] == [(i, s, 3) for i, (s, _, _) in
+                                                             enumerate(replicate_splits(spec, data.labels))]
+    again = pickle.loads(pickle.dumps(replicates[1]))  # what a Ray task receives
+    assert again.seed == replicates[1].seed and (again.train_idx == replicates[1].train_idx).all()
+    assert replicates[0].steps > 0 and transform_seed(5) == (5 * 1_000_003 + 1) % 2**31
+    assert len({transform_seed(r.seed) for r in replicates}) == 3
+
+
+@pytest.mark.parametrize("value, ok", [("auto", True), ("cpu", True), (" CPU ", True), ("cuda", False), ("gpu", False)])
+def test_device_setting_is_validated(monkeypatch, value, ok):
+    from augment_core.experiment import select_device
+
+    monkeypatch.setenv("AUGLAB_DEVICE", value)
+    if ok:
+        assert select_device().type == "cpu"
+    else:
+        with pytest.raises(AugLabError, match="AUGLAB_DEVICE"):
+            select_device()

@@ -1,132 +1,162 @@
-"""The job manager without streamlit: fake quick runs for the rules, the real engine on a tiny config."""
+"""The job manager (a client of the run queue) with an in-process worker: fakes for the rules, the real engine once."""
 
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from augment_core.errors import AugLabError
-from augment_core.experiment import ExperimentSpec, RunStore, create_spec_preset
+from augment_core.experiment import ExperimentSpec, QueueFullError, RunStore, create_spec_preset
+from augment_core.prove.jobs import JobLimitError, JobManager, estimate_eta, format_duration, ordinal
 from tests.helpers import make_fake, wait_until
-from augment_core.prove.jobs import JobLimitError, JobManager, estimate_eta, format_duration
 
 SPEC = ExperimentSpec(epochs=3, seeds=1)
 
 
-def test_quick_run_completes_and_snapshot_has_every_epoch():
-    manager = JobManager(run=make_fake())
+@pytest.fixture
+def managers():
+    """Managers made by a test; their in-process workers are stopped afterwards."""
+    made: list[JobManager] = []
+
+    def make(**kwargs) -> JobManager:
+        made.append(JobManager(**kwargs))
+        return made[-1]
+
+    yield make
+    for manager in made:
+        manager.stop()
+
+
+def test_quick_run_completes_and_snapshot_has_every_epoch(managers):
+    manager = managers(run=make_fake())
     job = manager.start("alice", SPEC)
     snap = manager.wait(job, 10)
     assert snap.status == "completed" and not snap.running
-    assert len(snap.epochs) == 6 and snap.fraction == 1.0 and snap.run_id is not None
-    assert RunStore().load_run(snap.run_id).status == "completed"
+    assert len(snap.epochs) == 6 and snap.fraction == 1.0 and snap.run_id == int(job)
+    assert RunStore().load_run(snap.run_id).status == "completed" and snap.result is not None
     assert manager.job_for("alice") == job  # a reloaded page finds its (finished) job
     assert manager.job_for("bob") is None
 
 
-def test_progress_eta_and_phase_while_running():
+def test_a_second_manager_sees_the_same_job_everything_comes_from_the_database(managers):
     gate = threading.Event()
-    manager = JobManager(run=make_fake(gate), max_jobs=2)
+    manager = managers(run=make_fake(gate))
     job = manager.start("alice", SPEC)
+    other = JobManager()  # another server process on the same data folder: no memory of the job
+    wait_until(lambda: other.snapshot(job).status == "running")
+    gate.set()
+    assert other.wait(job, 10).status == "completed" and len(other.snapshot(job).epochs) == 6
+
+
+def test_progress_eta_and_phase_while_running(managers):
+    gate = threading.Event()
+    manager = managers(run=make_fake(gate))
+    job = manager.start("alice", SPEC)
+    wait_until(lambda: manager.snapshot(job).status == "running")
     snap = manager.snapshot(job)
     assert snap.running and snap.eta_s is None and "Preparing" in snap.phase()
     gate.set()
-    manager.wait(job, 10)
-    assert manager.snapshot(job).eta_s == 0.0
+    assert manager.wait(job, 10).eta_s == 0.0
 
 
-def test_one_running_job_per_owner_and_a_global_limit():
+def test_one_active_job_per_page_and_the_next_one_queues_with_its_position(managers):
     gate = threading.Event()
-    manager = JobManager(run=make_fake(gate), max_jobs=1)
-    job = manager.start("alice", SPEC)
-    with pytest.raises(JobLimitError, match="already training"):
+    manager = managers(run=make_fake(gate))
+    first = manager.start("alice", SPEC)
+    with pytest.raises(JobLimitError, match="already has a run"):
         manager.start("alice", SPEC)
-    with pytest.raises(JobLimitError, match="busy") as refused:
+    wait_until(lambda: manager.snapshot(first).status == "running")
+    second = manager.start("bob", SPEC)  # one worker: bob waits
+    snap = manager.snapshot(second)
+    assert snap.queued and snap.running and snap.position == 1 and snap.queue_text().startswith("1st in the queue")
+    gate.set()
+    assert manager.wait(second, 20).status == "completed"  # started by itself once the worker was free
+
+
+def test_queue_position_estimate_uses_running_progress_and_typical_run_times(managers, monkeypatch):
+    manager = managers()  # no worker: we play the worker by hand
+    queue = manager.queue
+    done = queue.enqueue(SPEC)
+    queue.claim("w")
+    queue.store._conn().execute("UPDATE runs SET status='completed', seconds=120 WHERE id=?", (done,))
+    queue.store._conn().commit()
+    running = int(manager.start("alice", SPEC))
+    waiting = [int(manager.start(p, SPEC)) for p in ("bob", "carol")]
+    assert manager.snapshot(str(waiting[0])).starts_in_s is None  # nothing running yet: unknown
+    queue.claim("w")
+    from augment_core.experiment import BatchProgress
+    queue.heartbeat(running, "w", BatchProgress("plain", 0, 1, 1, 3, 0.5, 0.5))
+    queue.store._conn().execute("UPDATE runs SET started_at=? WHERE id=?",
+                                ("2000-01-01T00:00:00+00:00", running))  # long ago: elapsed is large
+    queue.store._conn().commit()
+    first, second = (manager.snapshot(str(i)) for i in waiting)
+    assert first.position == 1 and second.position == 2
+    assert second.starts_in_s == pytest.approx(first.starts_in_s + 120, rel=0.01)
+    assert "2nd in the queue, starts in about" in second.queue_text()
+
+
+def test_full_queue_refuses_politely(managers, monkeypatch):
+    monkeypatch.setenv("AUGLAB_MAX_QUEUED", "1")
+    manager = managers()
+    manager.start("alice", SPEC)
+    with pytest.raises(QueueFullError):
         manager.start("bob", SPEC)
-    assert "AUGLAB_MAX_JOBS" in refused.value.hint
-    gate.set()
-    manager.wait(job, 10)
-    second = manager.start("bob", SPEC)  # free again once the first finished
-    assert manager.wait(second, 10).status == "completed"
 
 
-def test_global_limit_is_read_from_the_setting(monkeypatch):
-    monkeypatch.setenv("AUGLAB_MAX_JOBS", "2")
-    gate = threading.Event()
-    manager = JobManager(run=make_fake(gate))
-    jobs = [manager.start("alice", SPEC), manager.start("bob", SPEC)]
-    with pytest.raises(JobLimitError):
-        manager.start("carol", SPEC)
-    assert manager.running_count() == 2
-    gate.set()
-    for job in jobs:
-        manager.wait(job, 10)
-
-
-def test_cancel_stops_within_a_step_and_keeps_finished_epochs():
-    manager = JobManager(run=make_fake(pause_after=2))
-    job = manager.start("alice", SPEC)
+def test_cancel_needs_the_starting_session_and_keeps_finished_epochs(managers):
+    manager = managers(run=make_fake(pause_after=2))
+    job = manager.start("page", SPEC, secret="session-1")
     wait_until(lambda: len(manager.snapshot(job).epochs) >= 2)
-    manager.cancel(job)
+    assert manager.can_cancel(job, "session-1") and not manager.can_cancel(job, "page")
+    with pytest.raises(AugLabError, match="Only the session that started"):
+        manager.cancel(job, "someone-with-the-link")
+    with pytest.raises(AugLabError, match="Only the session"):
+        manager.cancel(job)  # the follow token (what a link carries) is not the secret
+    manager.cancel(job, "session-1")
     snap = manager.wait(job, 10)
     assert snap.status == "cancelled" and len(snap.epochs) == 2
-    assert len(RunStore().load_run(snap.run_id).epochs) == len(snap.epochs)
-
-
-def test_a_job_nobody_polls_is_cancelled_with_a_clear_message():
-    now = [0.0]
-    gate = threading.Event()
-    manager = JobManager(run=make_fake(gate, steps=50), abandon_after_s=60, clock=lambda: now[0])
-    job = manager.start("alice", SPEC)
-    manager.snapshot(job)  # a poll at t=0
-    now[0] = 61.0  # nobody polled for 61 s
-    gate.set()
-    snap = manager.wait(job, 10)
-    assert snap.status == "cancelled" and "no page followed it" in snap.message
-    assert "no page followed it" in RunStore().load_run(snap.run_id).message
-
-
-def test_polling_keeps_a_job_alive():
-    now = [0.0]
-    gate = threading.Event()
-    manager = JobManager(run=make_fake(gate), abandon_after_s=60, clock=lambda: now[0])
-    job = manager.start("alice", SPEC)
-    now[0] = 59.0
-    manager.snapshot(job)  # heartbeat
-    now[0] = 100.0  # 41 s since the last poll
-    gate.set()
-    assert manager.wait(job, 10).status == "completed"
+    assert len(RunStore().load_run(snap.run_id).epochs) == 2
+    assert manager.may_delete(job, "session-1") and not manager.may_delete(job, "page")
 
 
 @pytest.mark.parametrize("error", [AugLabError("The data set vanished."), RuntimeError("out of memory")])
-def test_an_exception_in_the_worker_ends_the_job_with_a_message(error):
-    manager = JobManager(run=make_fake(fail=error))
+def test_an_exception_in_the_worker_ends_the_job_with_a_message(managers, error):
+    manager = managers(run=make_fake(fail=error))
     snap = manager.wait(manager.start("alice", SPEC), 10)
     assert snap.status == "failed" and ("vanished" in snap.message or "out of memory" in snap.message)
-    assert manager.running_count() == 0
-    manager.forget(snap.job_id)
-    with pytest.raises(AugLabError, match="no longer known"):
-        manager.snapshot(snap.job_id)
+    assert manager.running_count() == 0 and manager.active_run_ids() == set()
+
+
+def test_a_deleted_job_says_so():
+    manager = JobManager()
+    job = manager.start("alice", SPEC)
+    manager.cancel(job)
+    RunStore().delete_run(int(job))
+    with pytest.raises(AugLabError, match="no run"):
+        manager.snapshot(job)
 
 
 @pytest.mark.slow
-def test_real_engine_on_a_tiny_config_runs_in_the_background_and_is_stored():
+def test_real_engine_on_a_tiny_config_runs_in_the_background_and_is_stored(managers):
+    from augment_core.experiment import run_experiment
+
     spec = create_spec_preset("demo", epochs=2, seeds=2, dataset_options={"per_class": 12, "seed": 1}, train_per_class=3,
-                         epoch_repeats=1)
-    manager = JobManager()
+                              epoch_repeats=1)
+    manager = managers(run=run_experiment)
     job = manager.start("alice", spec)
     assert manager.snapshot(job).running
-    snap = manager.wait(job, 120)
+    snap = manager.wait(job, 300)
     assert snap.status == "completed" and len(snap.epochs) == 8
     assert snap.result is not None and snap.result.comparison["n"] == 2
     stored = RunStore().load_run(snap.run_id)
-    assert len(stored.epochs) == 8 and stored.status == "completed"
+    assert len(stored.epochs) == 8 and stored.versions["device"] == "cpu"
     assert manager.active_run_ids() == set()
 
 
-def test_eta_and_durations():
+def test_eta_durations_and_ordinals():
     assert estimate_eta(0.0, 10) is None
     assert estimate_eta(0.25, 10) == pytest.approx(30)
     assert [format_duration(s) for s in (None, 42, 185, 3720)] == ["—", "42 s", "3 min 5 s", "1 h 2 min"]
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 102)] == \
+        ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "102nd"]

@@ -13,8 +13,9 @@ Public API (what pages and the CLI call)::
 Modules: ``spec`` (the run description), ``datasets``/``synthetic``/``userdata`` (data),
 ``models``/``backbones`` (networks), ``augmentation``/``loader`` (batches), ``training``
 (strategies, ``train_one_epoch``, ``evaluate``), ``stats``, ``results``, ``store``, ``runner``,
-``presets`` and ``cli``; many arms: ``executor`` (where runs execute), ``arms``, ``leaderboard``
-(Holm-corrected comparisons), ``ablation``, ``search`` (Optuna).
+``presets``, ``queue`` (queued runs in the store: enqueue, claim, heartbeat, cancel) and ``cli``; many arms:
+``executor`` (where runs execute), ``arms``, ``leaderboard`` (Holm-corrected comparisons), ``ablation``,
+``search`` (Optuna).
 """
 
 from augment_core.faces import lazy_face
@@ -29,7 +30,9 @@ __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "leaderboard": ["NONE_ARM", "Leaderboard", "build_leaderboard", "holm_levels"],
     "presets": ["DEMO_PIPELINE", "create_spec_preset", "get_spec_preset_info", "list_spec_presets"],
     "results": ["BatchProgress", "EpochRecord", "ExperimentResult", "FinalEvaluation"],
-    "runner": ["load_dataset", "run_experiment"],
+    "queue": ["QueueFullError", "RunQueue", "RunState", "owner_hash"],
+    "runner": ["LocalReplicateExecutor", "Replicate", "StepCounter", "load_dataset", "make_replicates", "run_experiment",
+               "run_replicate", "select_device", "storage_error_message", "transform_seed"],
     "search": ["SearchResult", "SearchSpec", "TrialRow", "confirm_search", "load_search", "parse_budget", "run_search"],
     "search_space": ["SPACES", "create_space"],
     "spec": ["SPEC_LIMITS", "STRATEGIES", "ExperimentSpec", "spec_limit"],

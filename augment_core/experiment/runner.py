@@ -9,11 +9,14 @@ finished epoch. Problems with the spec itself (unknown data set, bad zip) raise
 
 from __future__ import annotations
 
+import errno
 import os
 import platform
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
@@ -34,7 +37,7 @@ from augment_core.experiment.stats import analyse
 from augment_core.experiment.training import (Cancelled, SplitModel, apply_strategy, build_classifier, evaluate,
                                               make_optimizer, prefix_features, train_one_epoch)
 from augment_core.experiment.userdata import load_mapping, load_zip
-from augment_core.settings import get_int
+from augment_core.settings import get_int, get_setting
 from augment_core.transforms.images import IMAGE_TYPES
 
 if TYPE_CHECKING:
@@ -50,6 +53,28 @@ def configure_threads() -> int:
     if torch.get_num_threads() != wanted:
         torch.set_num_threads(wanted)
     return wanted
+
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def select_device(value: str | None = None) -> torch.device:
+    """The device ``AUGLAB_DEVICE`` (or ``value``) asks for: auto, cpu or cuda.
+
+    The engine trains on the CPU for now (its CUDA path is not written yet), so "auto" picks the CPU
+    even where CUDA is available, and "cuda" is refused with a message rather than silently ignored.
+
+    Raises:
+        AugLabError: an unknown value, or "cuda".
+    """
+    wanted = (value if value is not None else get_setting("AUGLAB_DEVICE")).strip().lower()
+    if wanted not in DEVICES:
+        raise AugLabError(f"AUGLAB_DEVICE is “{wanted}”; it must be one of {', '.join(DEVICES)}.", field="AUGLAB_DEVICE")
+    if wanted == "cuda":
+        available = "is" if torch.cuda.is_available() else "is not"
+        raise AugLabError(f"AUGLAB_DEVICE=cuda: CUDA {available} available here, but the engine trains on the CPU only "
+                          "so far.", hint="Use auto or cpu.", field="AUGLAB_DEVICE")
+    return torch.device("cpu")
 
 
 def library_versions() -> dict[str, str]:
@@ -134,9 +159,82 @@ def _final(arm: str, rep: int, seed: int, preds: np.ndarray, truth: np.ndarray, 
                            [int(i) for i in val_idx])
 
 
+def transform_seed(seed: int) -> int:
+    """The augmentation pipeline's seed for the replicate trained with ``seed`` (the one formula; the page's
+    batch preview uses it too, so it shows the batch training starts with)."""
+    return (seed * 1_000_003 + 1) % 2**31
+
+
+@dataclass(frozen=True)
+class Replicate:
+    """What one replicate (both arms of one seed or fold) needs besides the data; plain and picklable.
+
+    A local loop and a Ray task run a replicate alike: :func:`run_replicate` with this and the data.
+    """
+
+    spec: ExperimentSpec  # the run's description (both arms use it alike)
+    index: int  # 0-based replicate number
+    seed: int  # initialisation, batch order and augmentation seed of this replicate
+    train_idx: np.ndarray  # dataset indices trained on
+    val_idx: np.ndarray  # dataset indices evaluated on
+    of: int  # replicates in the whole run (for the progress fraction)
+    arms: tuple[str, ...] = ("plain", "augmented")  # which arms to train (a multi-arm run trains "plain" once)
+
+    @property
+    def steps(self) -> int:
+        """Training steps of both arms over every epoch of this replicate."""
+        plan = batch_plan(len(self.train_idx), batch_size=self.spec.batch_size, seed=0, epoch=0,
+                          repeats=self.spec.epoch_repeats)
+        return len(self.arms) * len(plan) * self.spec.epochs
+
+
+def make_replicates(spec: ExperimentSpec, labels: np.ndarray,
+                    arms: tuple[str, ...] = ("plain", "augmented")) -> list[Replicate]:
+    """Every replicate of ``spec`` on data with ``labels``, in order, training ``arms``."""
+    splits = replicate_splits(spec, labels)
+    return [Replicate(spec, r, seed, train, val, len(splits), arms) for r, (seed, train, val) in enumerate(splits)]
+
+
+@dataclass
+class StepCounter:
+    """Training steps done out of the run's total, shared by its replicates (for the progress fraction)."""
+
+    total: int
+    done: int = 0
+
+    def step(self) -> float:
+        """Count one step; return the fraction of the run done."""
+        self.done += 1
+        return min(1.0, self.done / max(1, self.total))
+
+
+def storage_error_message(exc: BaseException) -> str:
+    """Plain words for a write that failed (disk full, read-only folder, I/O error)."""
+    text = str(exc)
+    if "full" in text.lower() or getattr(exc, "errno", None) == errno.ENOSPC:
+        return f"The disk holding the data folder is full, so the run stopped ({text}); finished epochs are kept."
+    return f"Could not write to the data folder, so the run stopped ({type(exc).__name__}: {text}); finished epochs are kept."
+
+
+class LocalReplicateExecutor:
+    """Runs the replicates one after another in this process (the default)."""
+
+    name = "local"
+
+    def __call__(self, replicates: list[Replicate], data: ImageDataset, *, counter: StepCounter, on_epoch: EpochCallback,
+                 on_final: Callable[[FinalEvaluation], None], on_batch: BatchProgressCallback | None,
+                 cancel: threading.Event | None) -> None:
+        """Train every replicate in order (see :func:`run_replicate` for the arguments)."""
+        for replicate in replicates:
+            run_replicate(replicate, data, counter=counter, on_epoch=on_epoch, on_final=on_final, on_batch=on_batch,
+                          cancel=cancel)
+
+
 def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None, on_epoch: EpochCallback | None = None,
                    on_batch: BatchProgressCallback | None = None, cancel: threading.Event | None = None,
-                   store: RunStore | None = None, arms: tuple[str, ...] = ("plain", "augmented")) -> ExperimentResult:
+                   store: RunStore | None = None, run_id: int | None = None,
+                   executor: LocalReplicateExecutor | Callable[..., None] | None = None,
+                   arms: tuple[str, ...] = ("plain", "augmented")) -> ExperimentResult:
     """Fine-tune with and without augmentation over every replicate, identically otherwise.
 
     Args:
@@ -146,6 +244,9 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
         on_batch: Called with a :class:`BatchProgress` after each training step.
         cancel: Set it to stop after the current step; finished epochs are kept, status "cancelled".
         store: Where to save the run as it progresses (epochs are written as they finish).
+        run_id: An existing (queued) run in ``store`` to fill in, instead of creating a new one.
+        executor: Who trains the replicates (default :class:`LocalReplicateExecutor`; the worker passes a Ray
+            executor when ``AUGLAB_RAY_ADDRESS`` is set). Its ``name`` is recorded with the run.
         arms: Which of "plain" and "augmented" to train; multi-arm experiments and searches train
             the plain arm once and each pipeline's augmented arm alone (identical otherwise).
 
@@ -159,28 +260,45 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
     configure_threads()
     data = dataset if dataset is not None else load_dataset(spec)
     check_data_budget(len(data.images), spec.image_size)  # budgets before work (digits, zips, folders)
-    info = get_backbone_info(spec.backbone)
-    splits = replicate_splits(spec, data.labels)
-    classes = len(data.class_names)
-    normalise = Normaliser(info.mean, info.std)
-    result = ExperimentResult(spec, class_names=data.class_names, dataset_fingerprint=data.fingerprint,
-                              started_at=_now(), versions=library_versions())
     arms = tuple(a for a in ("plain", "augmented") if a in arms)
     if not arms:
         raise AugLabError("Train at least one arm (plain or augmented).", field="arms")
+    replicates = make_replicates(spec, data.labels, arms)
+    executor = executor if executor is not None else LocalReplicateExecutor()
+    versions = {**library_versions(), "device": select_device().type, "executor": getattr(executor, "name", "custom")}
+    result = ExperimentResult(spec, class_names=data.class_names, dataset_fingerprint=data.fingerprint,
+                              started_at=_now(), versions=versions)
     if store is not None:
-        result.run_id = store.create_run(result)
+        if run_id is None:
+            result.run_id = store.create_run(result)
+        else:
+            result.run_id = run_id
+            store.attach_run(run_id, result)
     start = time.perf_counter()
-    state = {"done": 0}
+    counter = StepCounter(sum(r.steps for r in replicates))
+
+    def epoch_done(record: EpochRecord) -> None:
+        result.epochs.append(record)
+        if store is not None and result.run_id is not None:
+            store.add_epoch(result.run_id, record)
+        if on_epoch is not None:
+            on_epoch(record)
+
+    def final_done(final: FinalEvaluation) -> None:
+        result.finals.append(final)
+        if store is not None and result.run_id is not None:
+            store.add_final(result.run_id, final)
+
     try:
-        for rep, (seed, train_idx, val_idx) in enumerate(splits):
-            _run_replicate(spec, data, rep, seed, train_idx, val_idx, classes, normalise, result, state,
-                           len(splits), on_epoch, on_batch, cancel, store, arms)
+        executor(replicates, data, counter=counter, on_epoch=epoch_done, on_final=final_done, on_batch=on_batch,
+                 cancel=cancel)
         result.status = "completed"
     except Cancelled:
         result.status, result.message = "cancelled", "Stopped by the user; finished epochs are kept."
     except AugLabError as exc:
         result.status, result.message = "failed", str(exc)
+    except (sqlite3.OperationalError, OSError) as exc:  # disk full, read-only folder: say so, keep what is stored
+        result.status, result.message = "failed", storage_error_message(exc)
     except Exception as exc:  # noqa: BLE001 - a job must end with a message, never vanish
         result.status, result.message = "failed", f"{type(exc).__name__}: {exc}"
     result.analysis = analyse([e.to_dict() for e in result.epochs], [f.to_dict() for f in result.finals])
@@ -190,46 +308,52 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
     return result
 
 
-def _run_replicate(spec: ExperimentSpec, data: ImageDataset, rep: int, seed: int, train_idx: np.ndarray,
-                   val_idx: np.ndarray, classes: int, normalise: Normaliser, result: ExperimentResult,
-                   state: dict[str, int], replicates: int, on_epoch: EpochCallback | None,
-                   on_batch: BatchProgressCallback | None, cancel: threading.Event | None, store: RunStore | None,
-                   arms: tuple[str, ...] = ("plain", "augmented")) -> None:
-    """Train both arms of one replicate, epoch by epoch, interleaved (live curves grow together)."""
+def run_replicate(replicate: Replicate, data: ImageDataset, *, counter: StepCounter,
+                  on_epoch: EpochCallback, on_final: Callable[[FinalEvaluation], None],
+                  on_batch: BatchProgressCallback | None = None, cancel: threading.Event | None = None) -> None:
+    """Train both arms of one replicate, epoch by epoch, interleaved (live curves grow together).
+
+    Raises:
+        Cancelled: ``cancel`` was set; epochs already passed to ``on_epoch`` are complete.
+    """
+    spec, rep, seed = replicate.spec, replicate.index, replicate.seed
+    train_idx, val_idx = replicate.train_idx, replicate.val_idx
+    classes = len(data.class_names)
+    info = get_backbone_info(spec.backbone)
+    normalise = Normaliser(info.mean, info.std)
     initial = build_classifier(spec.backbone, classes, seed=seed)  # one init, copied into both arms
     images, labels = data.images[train_idx], data.labels[train_idx]
     plans = [batch_plan(len(train_idx), batch_size=spec.batch_size, seed=seed, epoch=e, repeats=spec.epoch_repeats)
              for e in range(spec.epochs)]
     steps_per_epoch = len(plans[0])
     total_steps = steps_per_epoch * spec.epochs
-    grand_total = total_steps * len(arms) * replicates
-    transform_seed = (seed * 1_000_003 + 1) % 2**31
-    transform = create_train_transform(spec.pipeline, seed=transform_seed, image_size=spec.image_size)  # built here to fail early
-    factory = None if transform is None else partial(create_train_transform, spec.pipeline, seed=transform_seed, image_size=spec.image_size)
+    pipeline_seed = transform_seed(seed)
+    transform = create_train_transform(spec.pipeline, seed=pipeline_seed, image_size=spec.image_size)  # built here to fail early
+    factory = None if transform is None else partial(create_train_transform, spec.pipeline, seed=pipeline_seed, image_size=spec.image_size)
     mixing = spec.mixup_alpha > 0 or spec.cutmix_alpha > 0
     plain = PlainBatches(images, labels, normalise)
     sources: dict[str, PlainBatches | AugmentedBatches] = {"plain": plain}
     if transform is None and not mixing:
         sources["augmented"] = plain  # "no augmentation" is a branch of the factory
-    elif "augmented" in arms:
+    elif "augmented" in replicate.arms:
         augmented = AugmentedBatches(images, labels, normalise, factory, num_classes=classes, seed=seed,
                                      mixup_alpha=spec.mixup_alpha, cutmix_alpha=spec.cutmix_alpha)
         augmented.start(plans)
         sources["augmented"] = augmented
-    sources = {arm: sources[arm] for arm in arms}  # the augmented source is only started when that arm trains
+    sources = {arm: sources[arm] for arm in replicate.arms}  # the augmented source is only started when that arm trains
     models: dict[str, SplitModel] = {arm: apply_strategy(initial, spec.strategy) for arm in sources}
     optimizers = {arm: make_optimizer(models[arm], spec) for arm in sources}
     val_x = normalise(data.images[val_idx])
     val_y = torch.from_numpy(data.labels[val_idx])
-    val_features = prefix_features(models[arms[0]], val_x)  # frozen prefix: exact, shared by both arms
+    val_features = prefix_features(models[replicate.arms[0]], val_x)  # frozen prefix: exact, shared by both arms
     last: dict[str, np.ndarray] = {}
     try:
         for epoch in range(spec.epochs):
-            for arm in arms:
+            for arm in replicate.arms:
                 def report(i: int, n: int, loss: float, _arm: str = arm, _epoch: int = epoch) -> None:
-                    state["done"] += 1
+                    fraction = counter.step()
                     if on_batch is not None:
-                        on_batch(BatchProgress(_arm, rep, _epoch + 1, i + 1, n, loss, min(1.0, state["done"] / grand_total)))
+                        on_batch(BatchProgress(_arm, rep, _epoch + 1, i + 1, n, loss, fraction))
 
                 tic = time.perf_counter()
                 train = train_one_epoch(models[arm], sources[arm].epoch(plans[epoch]), optimizers[arm],
@@ -240,16 +364,9 @@ def _run_replicate(spec: ExperimentSpec, data: ImageDataset, rep: int, seed: int
                 last[arm] = val["predictions"]  # type: ignore[assignment]
                 record = EpochRecord(arm, rep, seed, epoch + 1, train["train_loss"], train["train_acc"],
                                      float(val["val_loss"]), float(val["val_acc"]), train["lr"], seconds)  # type: ignore[arg-type]
-                result.epochs.append(record)
-                if store is not None and result.run_id is not None:
-                    store.add_epoch(result.run_id, record)
-                if on_epoch is not None:
-                    on_epoch(record)
-        for arm in arms:
-            final = _final(arm, rep, seed, last[arm], data.labels[val_idx], val_idx, classes)
-            result.finals.append(final)
-            if store is not None and result.run_id is not None:
-                store.add_final(result.run_id, final)
+                on_epoch(record)
+        for arm in replicate.arms:
+            on_final(_final(arm, rep, seed, last[arm], data.labels[val_idx], val_idx, classes))
     finally:
         for source in {plain, *sources.values()}:
             source.close()

@@ -1,8 +1,10 @@
 """SQLite store of experiment runs, in the data folder (``AUGLAB_DATA_DIR``).
 
 Written as the run progresses (one row per finished epoch), so a crash or a cancelled run loses
-nothing that finished. WAL journal, one connection per thread (a page's worker thread and its
-script thread can share one :class:`RunStore`).
+nothing that finished. WAL journal with a busy timeout, one connection per thread, and several
+processes on one file (the app's pages, its workers, a second server): the file is also the run
+queue (see :mod:`augment_core.experiment.queue`). A file that is not a readable SQLite database is
+refused with a message naming it, never recreated over.
 
 Example:
     >>> store = RunStore()                      # <data dir>/runs.sqlite3
@@ -40,6 +42,7 @@ CREATE TABLE IF NOT EXISTS runs (
     started_at TEXT NOT NULL,
     finished_at TEXT NOT NULL DEFAULT '',
     seconds REAL NOT NULL DEFAULT 0
+    -- queue columns (owner, worker, heartbeat_at, cancel_requested, queued_at, progress, device): see _QUEUE_COLUMNS
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -53,6 +56,18 @@ CREATE TABLE IF NOT EXISTS finals (
     PRIMARY KEY (run_id, arm, replicate)
 );
 """
+# Added to runs for the queue; ALTERed into databases made before the queue existed.
+_QUEUE_COLUMNS = {
+    "owner": "TEXT NOT NULL DEFAULT ''",  # sha256 of the starting session's secret (or user), never the secret
+    "follow": "TEXT NOT NULL DEFAULT ''",  # public token of the page that started it: who may read it by link
+    "worker": "TEXT NOT NULL DEFAULT ''",  # "host:pid" of the worker that claimed it
+    "heartbeat_at": "REAL NOT NULL DEFAULT 0",  # time.time() of the worker's last heartbeat
+    "cancel_requested": "INTEGER NOT NULL DEFAULT 0",  # set by the page; the worker stops after the current step
+    "queued_at": "TEXT NOT NULL DEFAULT ''",  # ISO-8601 UTC
+    "progress": "TEXT NOT NULL DEFAULT ''",  # JSON of the latest BatchProgress, written with each heartbeat
+    "device": "TEXT NOT NULL DEFAULT ''",  # where the run trained ("cpu", "cuda:0", "ray")
+}
+BUSY_TIMEOUT_MS = 30_000  # writers wait this long for another process's write to end
 EPOCH_COLUMNS = ("arm", "replicate", "seed", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
 
 
@@ -63,14 +78,23 @@ class RunStore:
         self.path = Path(path) if path is not None else data_dir() / "runs.sqlite3"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self._conn() as conn:
-            conn.executescript(_SCHEMA)
+        try:
+            with self._conn() as conn:
+                conn.executescript(_SCHEMA)
+                have = {r["name"] for r in conn.execute("PRAGMA table_info(runs)")}
+                for name, decl in _QUEUE_COLUMNS.items():
+                    if name not in have:
+                        conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {decl}")
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise corrupt_database_error(self.path, exc) from exc
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30)
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
             conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
             self._local.conn = conn
@@ -91,6 +115,16 @@ class RunStore:
                 (result.spec.name, result.spec.to_json(), "running", json.dumps(list(result.class_names)),
                  result.dataset_fingerprint, json.dumps(result.versions), result.started_at))
             return int(cur.lastrowid)  # type: ignore[arg-type]
+
+    def attach_run(self, run_id: int, result: ExperimentResult) -> None:
+        """Fill in a queued run's data details as its worker starts it (the row exists since it was enqueued)."""
+        with self._conn() as conn:
+            found = conn.execute("UPDATE runs SET class_names=?, dataset_fingerprint=?, versions=?, started_at=?, device=? "
+                                 "WHERE id=?", (json.dumps(list(result.class_names)), result.dataset_fingerprint,
+                                                json.dumps(result.versions), result.started_at,
+                                                result.versions.get("device", ""), run_id)).rowcount
+        if not found:
+            raise AugLabError(f"There is no stored run {run_id} to start (was it deleted?).", field="run_id")
 
     def add_epoch(self, run_id: int, record: EpochRecord) -> None:
         """Save one finished epoch (committed at once)."""
@@ -139,9 +173,21 @@ class RunStore:
                                 json.loads(row["versions"]), row["seconds"])
 
     def delete_run(self, run_id: int) -> bool:
-        """Delete run ``run_id`` and its metrics; True if it existed."""
+        """Delete run ``run_id`` and its metrics; True if it existed.
+
+        Raises:
+            AugLabError: the run is queued or running (a worker is writing it): cancel it first.
+        """
         with self._conn() as conn:
-            return conn.execute("DELETE FROM runs WHERE id=?", (run_id,)).rowcount > 0
+            # One statement, so a worker cannot claim the run between the check and the delete.
+            deleted = conn.execute("DELETE FROM runs WHERE id=? AND status NOT IN ('queued', 'running')", (run_id,)).rowcount
+            if deleted:
+                return True
+            row = conn.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()
+        if row is not None:
+            raise AugLabError(f"Run {run_id} is {row['status']}, so it cannot be deleted.",
+                              hint="Cancel it first; once it has stopped it can be deleted.", field="run_id")
+        return False
 
     def export_json(self, run_id: int) -> str:
         """The whole run as JSON (spec, epochs, finals, analysis, versions, times, status)."""
@@ -156,3 +202,10 @@ class RunStore:
         for e in result.epochs:
             writer.writerow((run_id, *(getattr(e, c) for c in EPOCH_COLUMNS)))
         return buffer.getvalue()
+
+
+def corrupt_database_error(path: Path, exc: Exception) -> AugLabError:
+    """The user-facing error for a run database that SQLite cannot read (never silently replaced)."""
+    return AugLabError(f"The run database {path} cannot be read: {exc}.",
+                       hint="It is left untouched. Move it aside (or restore a backup) and restart; a new, empty "
+                            "database is then created in its place.", field="AUGLAB_DATA_DIR")

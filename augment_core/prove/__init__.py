@@ -3,7 +3,7 @@ report figures, the HTML report and the stakeholder demo.
 
 Modules: ``jobs`` (background training jobs), ``setup`` (data and spec preparation for the
 form), ``links`` (experiment links from lessons), ``history`` (the Runs page's rows),
-``report_figures`` and ``report_html`` (results), ``demo``. Depends on ``experiment``,
+``report_figures`` and ``report_html`` (results), ``demo``. Depends on ``worker`` (an in-process worker for scripts and tests), ``experiment``,
 ``pipelines`` and ``transforms``.
 """
 
@@ -12,7 +12,8 @@ from augment_core.faces import lazy_face
 __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "demo": ["BeforeAfter", "before_after", "demo_spec", "demo_title", "demo_why", "is_demo", "stored_demo_run"],
     "history": ["STATUS_ICONS", "misclassified", "overlay_runs", "rerun_spec", "run_dataset", "run_rows"],
-    "jobs": ["JobManager", "JobSnapshot", "default_manager", "format_duration", "new_owner_token"],
+    "jobs": ["JobLimitError", "JobManager", "JobSnapshot", "default_manager", "format_duration", "new_owner_token",
+             "ordinal"],
     "links": ["ALPHA_RANGE", "SEEDS_RANGE", "link_signature", "parse_experiment_link"],
     "report_figures": ["ARM_TITLES", "METRIC_TITLES", "accuracy_range", "comparison_figure", "confusion_figure", "curves_figure",
                        "figure_html", "figure_png", "overlay_figure", "per_class_figure", "png_export_problem"],

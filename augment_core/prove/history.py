@@ -22,7 +22,7 @@ from augment_core.experiment.datasets import DATASETS
 from augment_core.experiment.runner import load_dataset
 from augment_core.prove.setup import pipeline_summary
 
-STATUS_ICONS = {"completed": "✅", "running": "⏳", "cancelled": "⏹️", "failed": "❌", "interrupted": "⚠️"}
+STATUS_ICONS = {"queued": "🕒", "completed": "✅", "running": "⏳", "cancelled": "⏹️", "failed": "❌", "interrupted": "⚠️"}
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class RunRow:
 
     run_id: int  # store id
     name: str  # the spec's name
-    status: str  # completed, running, cancelled, failed or interrupted
+    status: str  # queued, running, completed, cancelled, failed or interrupted
     started_at: str  # ISO-8601 UTC
     dataset: str  # built-in name or the upload's file name
     backbone: str  # registry title

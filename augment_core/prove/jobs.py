@@ -1,84 +1,80 @@
-"""Background training jobs: one worker thread per run, polled by pages, never touching streamlit.
+"""Training jobs as the pages see them: a thin client of the run queue in the database.
 
-A :class:`JobManager` starts :func:`~augment_core.experiment.run_experiment` in a daemon thread
-and keeps what the engine's callbacks report (finished epochs, the latest step) in a
-thread-safe record. Pages ask for a :class:`JobSnapshot`, a frozen copy that is safe to draw.
+Starting a job writes a queued run (:meth:`augment_core.experiment.RunQueue.enqueue`); worker
+processes (:mod:`augment_core.worker`) train it. Everything a page shows (status, queue position,
+progress, ETA, curves) is read from the database, so a reload, a server restart or a second
+browser sees the same run. Nothing about a job is kept in this process's memory.
 
-Rules it enforces:
+Ownership: a page has a public *follow* token (in its URL, ``?lab=…``: anyone with the link can
+watch its runs) and a private *secret* (in the session only, or the logged-in user): only the
+secret that started a run may cancel or delete it.
 
-* one running job per *owner* (a token the page keeps in its URL, so a reloaded page finds its
-  job again with :meth:`JobManager.job_for`);
-* at most ``AUGLAB_MAX_JOBS`` running jobs on the machine (a polite :class:`JobLimitError`);
-* no orphans: every :meth:`~JobManager.snapshot` is a heartbeat, and a job that nobody has
-  polled for ``AUGLAB_JOB_ABANDON_MINUTES`` is cancelled by its own worker at the next step.
-  Cancelled runs keep their finished epochs in the store.
+Rules it enforces: one queued or running run per follow token (a polite :class:`JobLimitError`),
+and ``AUGLAB_MAX_QUEUED`` waiting runs on the machine.
 
 Example:
     >>> manager = default_manager()
-    >>> job_id = manager.start("owner-token", create_spec_preset("demo", epochs=3, seeds=2))
-    >>> manager.snapshot(job_id).fraction
-    0.42
+    >>> job_id = manager.start("page-token", create_spec_preset("demo", epochs=3, seeds=2), secret="session-secret")
+    >>> manager.snapshot(job_id).queue_text()
+    '1st in the queue, starts when a worker is free'
 """
 
 from __future__ import annotations
 
 import secrets
+import statistics
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from augment_core.errors import AugLabError
 from augment_core.experiment import (BatchProgress, EpochRecord, ExperimentResult, ExperimentSpec, ImageDataset,
-                                     RunStore, run_experiment)
-from augment_core.settings import get_int, get_setting
+                                     RunQueue, RunState, RunStore)
+from augment_core.worker import Worker
 
 RunFunction = Callable[..., ExperimentResult]  # run_experiment's signature
 FINISHED = ("completed", "cancelled", "failed")
 
 
-class _ReportingStore(RunStore):
-    """A :class:`RunStore` that tells the job its run id as soon as the engine creates the run."""
-
-    def __init__(self, path: Any, on_create: Callable[[int], None]) -> None:
-        super().__init__(path)
-        self._on_create = on_create
-
-    def create_run(self, result: ExperimentResult) -> int:
-        """Insert the run (see :meth:`RunStore.create_run`) and report its id."""
-        run_id = super().create_run(result)
-        self._on_create(run_id)
-        return run_id
-
-
 class JobLimitError(AugLabError):
-    """Refused to start: the owner already runs a job, or the machine's job limit is reached."""
+    """Refused to start: this page already has a run queued or running."""
 
 
 @dataclass(frozen=True)
 class JobSnapshot:
-    """A consistent copy of one job's state, safe to draw from any thread."""
+    """One job as the database has it now; safe to draw."""
 
-    job_id: str  # the manager's id for the job
+    job_id: str  # the run's store id, as text
     spec: ExperimentSpec  # what it runs
-    status: str  # running, completed, cancelled or failed
-    message: str  # why it stopped (empty while running or when completed)
-    run_id: int | None  # id in the run store, once the engine created the run
+    status: str  # queued, running, completed, cancelled or failed
+    message: str  # why it stopped (empty while it goes and when completed)
+    run_id: int  # id in the run store
     epochs: tuple[EpochRecord, ...]  # every finished epoch so far, in order
-    latest: BatchProgress | None  # the last training step reported
+    latest: BatchProgress | None  # the last training step the worker reported
     fraction: float  # share of the whole run done, 0-1
-    elapsed_s: float  # seconds since the job started
+    elapsed_s: float  # seconds since a worker started it (0 while queued)
     eta_s: float | None  # estimated seconds left (None until the first step is done)
-    result: ExperimentResult | None  # the engine's result once finished
+    result: ExperimentResult | None  # the stored run once finished
+    position: int | None = None  # 1-based place in the queue while queued
+    starts_in_s: float | None = None  # guess of when a queued run starts (None: unknown)
+    cancel_requested: bool = False  # a cancel was asked; the worker stops after its current step
 
     @property
     def running(self) -> bool:
-        """True until the worker has finished."""
-        return self.status == "running"
+        """True while the run is queued or training (the page follows it live)."""
+        return self.status in ("queued", "running")
+
+    @property
+    def queued(self) -> bool:
+        """True while it waits for a worker."""
+        return self.status == "queued"
 
     def phase(self) -> str:
         """Where the run is, in words: "seed 2 of 3 · epoch 5 of 30 · augmented arm · step 3 of 4"."""
+        if self.queued:
+            return self.queue_text()
         if self.latest is None:
             return "Preparing data and models…"
         p, what = self.latest, "fold" if self.spec.folds >= 2 else "seed"
@@ -86,26 +82,19 @@ class JobSnapshot:
         return (f"{what} {p.replicate + 1} of {self.spec.replicates} · epoch {p.epoch} of {self.spec.epochs} · "
                 f"{arm} · step {p.batch} of {p.batches}")
 
+    def queue_text(self) -> str:
+        """"2nd in the queue, starts in about 3 min 0 s" (or "…when a worker is free")."""
+        if self.position is None:
+            return ""
+        when = ("starts when a worker is free" if self.starts_in_s is None
+                else f"starts in about {format_duration(self.starts_in_s)}")
+        return f"{ordinal(self.position)} in the queue, {when}"
 
-@dataclass
-class _Job:
-    """Mutable job record; every field is read and written under the manager's lock."""
 
-    job_id: str
-    owner: str
-    spec: ExperimentSpec
-    cancel: threading.Event
-    started: float
-    last_seen: float
-    status: str = "running"
-    message: str = ""
-    run_id: int | None = None
-    epochs: list[EpochRecord] = field(default_factory=list)
-    latest: BatchProgress | None = None
-    result: ExperimentResult | None = None
-    ended: float | None = None
-    abandoned: bool = False
-    thread: threading.Thread | None = None
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def estimate_eta(fraction: float, elapsed_s: float) -> float | None:
@@ -128,180 +117,170 @@ def format_duration(seconds: float | None) -> str:
 
 
 def new_owner_token() -> str:
-    """An unguessable token that identifies one user's page (kept in its URL)."""
+    """An unguessable token (a page's follow token, or a session's secret)."""
     return secrets.token_urlsafe(12)
 
 
+def _elapsed(started_at: str) -> float:
+    if not started_at:
+        return 0.0
+    return max(0.0, (datetime.now(timezone.utc) - datetime.fromisoformat(started_at)).total_seconds())
+
+
 class JobManager:
-    """Starts, tracks, cancels and reaps training jobs. Thread-safe; make one per server.
+    """Starts, reads and cancels queued runs. Holds no job state; make one per server (or per test).
 
     Args:
-        run: The run function (default :func:`run_experiment`); tests pass quick fakes with
-            the same keyword arguments (``dataset, on_epoch, on_batch, cancel, store``).
-        max_jobs: Running jobs allowed at once; default: the ``AUGLAB_MAX_JOBS`` setting, read
-            at every start.
-        abandon_after_s: Cancel a job not polled for this long; default: the
-            ``AUGLAB_JOB_ABANDON_MINUTES`` setting.
-        clock: Monotonic clock (tests pass a fake one).
+        run: When given, train queued runs in a worker thread of this process with this run
+            function (AppTests and scripts without worker processes; tests pass quick fakes).
+            Default: none here; the app's worker processes do the training.
+        store_path: The run database (default: the data folder's).
     """
 
-    def __init__(self, *, run: RunFunction = run_experiment, max_jobs: int | None = None,
-                 abandon_after_s: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
-        self._run, self._max_jobs, self._abandon_after_s, self._clock = run, max_jobs, abandon_after_s, clock
+    def __init__(self, *, run: RunFunction | None = None, store_path: str | None = None) -> None:
+        self._store_path = store_path
+        self._store: RunStore | None = None
+        self._run = run
+        self._worker: Worker | None = None
         self._lock = threading.Lock()
-        self._jobs: dict[str, _Job] = {}
 
     @property
-    def max_jobs(self) -> int:
-        """Running jobs allowed at once."""
-        return self._max_jobs if self._max_jobs is not None else max(1, get_int("AUGLAB_MAX_JOBS"))
+    def queue(self) -> RunQueue:
+        """The queue in the run database (opened on first use; one connection per thread)."""
+        with self._lock:
+            if self._store is None:
+                self._store = RunStore(self._store_path)
+            return RunQueue(self._store)
 
-    @property
-    def abandon_after_s(self) -> float:
-        """Seconds without a poll after which a running job is cancelled."""
-        if self._abandon_after_s is not None:
-            return self._abandon_after_s
-        return 60.0 * float(get_setting("AUGLAB_JOB_ABANDON_MINUTES"))
+    def _ensure_worker(self) -> None:
+        path = self.queue.store.path
+        with self._lock:
+            if self._run is not None and self._worker is None:
+                self._worker = Worker(path, run=self._run, poll_s=0.05)
+                self._worker.start_thread()
 
-    def start(self, owner: str, spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
+    def stop(self) -> None:
+        """Stop this manager's in-process worker, if it has one."""
+        with self._lock:
+            if self._worker is not None:
+                self._worker.stop()
+                self._worker = None
+
+    def start(self, owner: str, spec: ExperimentSpec, *, secret: str | None = None, dataset: ImageDataset | None = None,
               store: RunStore | None = None) -> str:
-        """Start ``spec`` for ``owner`` in a worker thread and return the job id.
+        """Queue ``spec`` for page ``owner`` (its follow token) and return the job id.
+
+        Args:
+            owner: The page's public follow token (who may watch the run by link).
+            spec: What to run; ``spec.dataset`` is how the worker finds the data (built-in or saved upload).
+            secret: Who may cancel and delete it (default: ``owner`` itself, for scripts).
+            dataset: Accepted for compatibility and ignored: the worker loads the data from the spec.
+            store: Accepted for compatibility and ignored.
 
         Raises:
-            JobLimitError: ``owner`` already has a running job, or the machine is at its limit.
+            JobLimitError: this page already has a run queued or running.
+            augment_core.experiment.QueueFullError: ``AUGLAB_MAX_QUEUED`` runs are waiting.
         """
-        with self._lock:
-            running = [j for j in self._jobs.values() if j.status == "running"]
-            mine = next((j for j in running if j.owner == owner), None)
-            if mine is not None:
-                raise JobLimitError("This page is already training a run; one at a time.",
-                                    hint="Wait for it to finish, or cancel it, then start again.", field="job")
-            if len(running) >= self.max_jobs:
-                left = [estimate_eta(*self._progress(j)) for j in running]
-                known = [s for s in left if s is not None]
-                when = f" It should be free in about {format_duration(min(known))}." if known else ""
-                raise JobLimitError(
-                    f"The machine is busy: {len(running)} of {self.max_jobs} training slot(s) in use by other runs.{when}",
-                    hint="Please try again then; your settings stay as they are. (An administrator can raise AUGLAB_MAX_JOBS.)",
-                    field="job")
-            now = self._clock()
-            job = _Job(secrets.token_hex(6), owner, spec, threading.Event(), now, now)
-            self._jobs[job.job_id] = job
+        del dataset, store  # a worker process cannot use this process's memory; the spec names the data
+        queue = self.queue
+        current = queue.latest_for(owner)
+        if current is not None and queue.state(current).status in ("queued", "running"):
+            raise JobLimitError("This page already has a run queued or training; one at a time.",
+                                hint="Wait for it to finish, or cancel it, then start again.", field="job")
+        run_id = queue.enqueue(spec, owner=secret if secret is not None else owner, follow=owner)
+        self._ensure_worker()
+        return str(run_id)
 
-        def created(run_id: int) -> None:
-            with self._lock:
-                job.run_id = run_id
-
-        reporting = _ReportingStore(store.path if store is not None else None, created)
-        reporting.close()  # this thread's connection; the worker opens its own
-        job.thread = threading.Thread(target=self._work, args=(job, dataset, reporting), name=f"auglab-job-{job.job_id}",
-                                      daemon=True)
-        job.thread.start()
-        return job.job_id
-
-    def _progress(self, job: _Job) -> tuple[float, float]:
-        fraction = job.latest.fraction if job.latest is not None else 0.0
-        if job.status != "running":
-            fraction = 1.0 if job.status == "completed" else fraction
-        end = job.ended if job.ended is not None else self._clock()
-        return fraction, end - job.started
-
-    def _work(self, job: _Job, dataset: ImageDataset | None, store: RunStore) -> None:
-        """Worker thread body: no streamlit, every outcome ends in a finished status."""
-
-        def on_epoch(record: EpochRecord) -> None:
-            with self._lock:
-                job.epochs.append(record)
-
-        def on_batch(progress: BatchProgress) -> None:
-            with self._lock:
-                job.latest = progress
-                idle = self._clock() - job.last_seen
-                if idle > self.abandon_after_s and not job.cancel.is_set():
-                    job.abandoned = True
-                    job.cancel.set()  # the engine stops after this step, keeping finished epochs
-
-        result: ExperimentResult | None = None
-        status, message = "failed", ""
-        try:
-            result = self._run(job.spec, dataset=dataset, on_epoch=on_epoch, on_batch=on_batch, cancel=job.cancel,
-                               store=store)
-            status, message = result.status, result.message
-            if job.abandoned and status == "cancelled":
-                minutes = self.abandon_after_s / 60
-                message = (f"Stopped because no page followed it for {minutes:g} minute(s) (the tab was closed?); "
-                           "finished epochs are kept.")
-                result.message = message
-                if result.run_id is not None:
-                    store.finish_run(result)
-        except AugLabError as exc:
-            message = str(exc)
-        except Exception as exc:  # noqa: BLE001 - a job must end with a message, never vanish
-            message = f"{type(exc).__name__}: {exc}"
-        finally:
-            store.close()
-            with self._lock:
-                job.result, job.status, job.message = result, status, message
-                job.run_id = result.run_id if result is not None else job.run_id
-                job.ended = self._clock()
-
-    def snapshot(self, job_id: str, *, heartbeat: bool = True) -> JobSnapshot:
-        """A frozen copy of job ``job_id``; by default also records that a page is watching it.
+    def snapshot(self, job_id: str, *, heartbeat: bool = True) -> JobSnapshot:  # noqa: ARG002 - kept for callers
+        """The job as the database has it now.
 
         Raises:
-            AugLabError: No such job (e.g. the server restarted).
+            AugLabError: No such run (deleted).
         """
-        with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None:
-                raise AugLabError("That training job is no longer known to the server (was the app restarted?).",
-                                  hint="Its finished epochs are on the Runs page.", field="job")
-            if heartbeat:
-                job.last_seen = self._clock()
-            fraction, elapsed = self._progress(job)
-            return JobSnapshot(job.job_id, job.spec, job.status, job.message, job.run_id, tuple(job.epochs), job.latest,
-                               fraction, elapsed, estimate_eta(fraction, elapsed) if job.status == "running" else 0.0,
-                               job.result)
+        queue = self.queue
+        queue.reap_stale()  # so a run whose worker died shows "failed" even where no other worker runs
+        state = queue.state(int(job_id))
+        stored = queue.store.load_run(state.run_id)
+        fraction = 1.0 if state.status == "completed" else (state.progress.fraction if state.progress else 0.0)
+        elapsed = stored.seconds if state.status in FINISHED else _elapsed(state.started_at)
+        eta = estimate_eta(fraction, elapsed) if state.status == "running" else (None if state.status == "queued" else 0.0)
+        starts = self._starts_in(queue, state) if state.status == "queued" else None
+        return JobSnapshot(str(state.run_id), state.spec, state.status, state.message, state.run_id, tuple(stored.epochs),
+                           state.progress, fraction, elapsed, eta, stored if state.status in FINISHED else None,
+                           state.position, starts, state.cancel_requested)
+
+    def _starts_in(self, queue: RunQueue, state: RunState) -> float | None:
+        """Guess: the soonest running run's time left, plus a typical run's time per run ahead, shared by the workers."""
+        active = queue.active()
+        lefts = []
+        for run_id in active["running"]:
+            other = queue.state(run_id)
+            if other.progress is not None:
+                lefts.append(estimate_eta(other.progress.fraction, _elapsed(other.started_at)))
+        known = [x for x in lefts if x is not None]
+        typical = queue.recent_seconds()
+        if not active["running"]:
+            return None
+        if not known:
+            return None
+        ahead = (state.position or 1) - 1
+        if ahead and not typical:
+            return None
+        per_run = statistics.median(typical) if typical else 0.0
+        return min(known) + ahead * per_run / max(1, len(active["running"]))
 
     def job_for(self, owner: str) -> str | None:
-        """The owner's running job, else its most recent one, else None (reattaching after a reload)."""
-        with self._lock:
-            mine = sorted((j for j in self._jobs.values() if j.owner == owner), key=lambda j: j.started)
-            running = [j for j in mine if j.status == "running"]
-            chosen = running[-1] if running else (mine[-1] if mine else None)
-            return chosen.job_id if chosen else None
+        """The page's queued or running run, else its most recent one, else None (a reloaded page finds it)."""
+        run_id = self.queue.latest_for(owner)
+        return None if run_id is None else str(run_id)
 
-    def cancel(self, job_id: str) -> None:
-        """Ask the job to stop after its current step (finished epochs are kept)."""
-        with self._lock:
-            job = self._jobs.get(job_id)
-            if job is not None:
-                job.cancel.set()
+    def can_cancel(self, job_id: str, secret: str) -> bool:
+        """True when ``secret`` started the job (so it may cancel or delete it)."""
+        try:
+            return self.queue.state(int(job_id)).owned_by(secret)
+        except AugLabError:
+            return False
 
-    def forget(self, job_id: str) -> None:
-        """Drop a finished job from memory (its run stays in the store)."""
-        with self._lock:
-            job = self._jobs.get(job_id)
-            if job is not None and job.status != "running":
-                del self._jobs[job_id]
+    def may_delete(self, job_id: str, secret: str) -> bool:
+        """True when ``secret`` started the run, or the run has no owner (stored before the queue existed)."""
+        try:
+            state = self.queue.state(int(job_id))
+        except AugLabError:
+            return False
+        return not state.owner or state.owned_by(secret)
+
+    def cancel(self, job_id: str, secret: str | None = None) -> str:
+        """Ask the job to stop (queued: at once; running: after the current step). Returns its status after.
+
+        Args:
+            job_id: The job.
+            secret: The starting session's secret (default: refuse, unless the job was started with
+                ``secret=None``, in which case its follow token is the secret).
+
+        Raises:
+            AugLabError: ``secret`` did not start it.
+        """
+        queue = self.queue
+        state = queue.state(int(job_id))
+        return queue.request_cancel(state.run_id, secret if secret is not None else state.follow)
 
     def running_count(self) -> int:
-        """Jobs running now, on the whole server."""
-        with self._lock:
-            return sum(j.status == "running" for j in self._jobs.values())
+        """Runs training now, on the whole machine (every server on this data folder)."""
+        return len(self.queue.active()["running"])
 
     def active_run_ids(self) -> set[int]:
-        """Store ids of runs that a live job is still writing (others marked running were interrupted)."""
-        with self._lock:
-            return {j.run_id for j in self._jobs.values() if j.status == "running" and j.run_id is not None}
+        """Store ids of runs queued or running now."""
+        active = self.queue.active()
+        return set(active["queued"]) | set(active["running"])
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobSnapshot:
         """Block until the job finishes (or ``timeout`` passes); return its snapshot. For tests and scripts."""
-        with self._lock:
-            thread = self._jobs[job_id].thread
-        if thread is not None:
-            thread.join(timeout)
-        return self.snapshot(job_id, heartbeat=False)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            snap = self.snapshot(job_id, heartbeat=False)
+            if not snap.running or (deadline is not None and time.monotonic() > deadline):
+                return snap
+            time.sleep(0.05)
 
 
 _DEFAULT: JobManager | None = None
@@ -318,8 +297,9 @@ def default_manager() -> JobManager:
 
 
 def set_default_manager(manager: JobManager | None) -> None:
-    """Replace (or with None, reset) the server-wide manager; for tests."""
+    """Replace (or with None, reset) the server-wide manager; for tests. The old one's worker is stopped."""
     global _DEFAULT
     with _DEFAULT_LOCK:
+        if _DEFAULT is not None and _DEFAULT is not manager:
+            _DEFAULT.stop()
         _DEFAULT = manager
-

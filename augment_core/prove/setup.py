@@ -30,7 +30,7 @@ from augment_core.experiment import (DEMO_PIPELINE, ExperimentSpec, ImageDataset
                                      create_spec_preset, get_dataset_info, load_zip, run_experiment)
 from augment_core.experiment.augmentation import create_train_transform
 from augment_core.experiment.loader import AugmentedBatches, Normaliser, batch_plan
-from augment_core.experiment.runner import replicate_splits
+from augment_core.experiment.runner import replicate_splits, transform_seed
 from augment_core.settings import data_dir
 
 # Built-in data set -> experiment preset whose training settings are its defaults.
@@ -195,8 +195,8 @@ def show_batch(spec: ExperimentSpec, dataset: ImageDataset, *, limit: int = 16) 
     images, labels = dataset.images[train_idx], dataset.labels[train_idx]
     plan = batch_plan(len(train_idx), batch_size=spec.batch_size, seed=seed, epoch=0, repeats=spec.epoch_repeats)
     positions = plan[0][:limit]
-    # Same seed formula as the engine's runner, so this is the batch training starts with.
-    factory = partial(create_train_transform, spec.pipeline, seed=(seed * 1_000_003 + 1) % 2**31, image_size=spec.image_size)
+    # The engine's own seed function, so this is the batch training starts with.
+    factory = partial(create_train_transform, spec.pipeline, seed=transform_seed(seed), image_size=spec.image_size)
     source = AugmentedBatches(images, labels, Normaliser((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)), factory,
                               num_classes=len(dataset.class_names), seed=seed, mixup_alpha=spec.mixup_alpha,
                               cutmix_alpha=spec.cutmix_alpha)

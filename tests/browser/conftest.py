@@ -47,11 +47,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    """Start ``streamlit run app.py`` on a free loopback port; return the process and its URL."""
+def start_app(data_dir: Path, *, workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """Start ``streamlit run app.py`` (and its ``workers`` worker processes) on a free loopback port; return it and its URL."""
     _require_browser()
     port = _free_port()
-    env = {**os.environ, "AUGLAB_DATA_DIR": str(data_dir), "NO_ALBUMENTATIONS_UPDATE": "1"}
+    env = {**os.environ, "AUGLAB_DATA_DIR": str(data_dir), "NO_ALBUMENTATIONS_UPDATE": "1", "AUGLAB_WORKERS": str(workers)}
     log_path = data_dir / "streamlit.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(

@@ -1,0 +1,115 @@
+"""The run queue in a real browser: a run survives a server restart; a second browser's run waits its turn.
+
+Each test starts its own app (with one worker process) on its own data folder, so restarting it
+or filling its queue does not disturb the other browser tests.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from augment_core.experiment import RunQueue
+from tests.browser.conftest import SCREENSHOTS, start_app, stop_app, wait_for_app
+from tests.helpers import wait_until
+
+CHARTS = "document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .js-plotly-plot').length"
+
+
+def _set_number(page, label: str, value: int) -> None:
+    box = page.locator(f"input[aria-label='{label}']")
+    box.fill(str(value))
+    box.press("Enter")
+    wait_for_app(page)
+    assert box.input_value() == str(value)
+
+
+def _diagnose(data_dir) -> str:
+    """The runs as the database has them and the server log's tail, for a failure message."""
+    rows = [(r["id"], r["status"], r["message"], r["worker"]) for r in RunQueue()._conn().execute(  # noqa: SLF001
+        "SELECT id, status, message, worker FROM runs")]
+    log = (data_dir / "streamlit.log").read_text()[-1500:] if (data_dir / "streamlit.log").exists() else ""
+    return f"runs: {rows}\nlog: {log}"
+
+
+def _start_short_run(page, url: str, *, epochs: int, seeds: int = 2) -> str:
+    """Open the Experiment page, shorten the demo settings, start; return the page's follow token."""
+    page.goto(f"{url}/experiment")
+    wait_for_app(page)
+    page.wait_for_selector("text=Sample images of each class")
+    _set_number(page, "Epochs", epochs)
+    _set_number(page, "Seeds", seeds)
+    page.get_by_role("button", name="Start training").click()
+    wait_for_app(page)
+    return parse_qs(urlparse(page.url).query)["lab"][0]
+
+
+@pytest.mark.timeout(1200)  # two server starts and a short run trained twice, on two shared cores
+def test_a_run_survives_a_server_restart_and_finishes(browser, isolated_data_dir):
+    isolated_data_dir.mkdir(parents=True, exist_ok=True)
+    process, url = start_app(isolated_data_dir, workers=1)
+    context = browser.new_context(viewport={"width": 1400, "height": 1500})
+    page = context.new_page()
+    page.set_default_timeout(180_000)  # two cores shared with other work: slow starts
+    try:
+        lab = _start_short_run(page, url, epochs=8)
+        page.wait_for_selector("text=Training: shapes", timeout=120_000)
+        page.wait_for_function(f"() => {CHARTS} >= 1", timeout=240_000)  # at least one epoch stored
+    finally:
+        stop_app(process)  # the app stops its worker: the run goes back to the queue
+    queue = RunQueue()
+    run_id = queue.latest_for(lab)
+    wait_until(lambda: queue.state(run_id).status == "queued", timeout=30, interval=0.2)
+
+    process, url = start_app(isolated_data_dir, workers=1)
+    try:
+        page.goto(f"{url}/experiment?lab={lab}")  # the reloaded page (the server's port changed)
+        wait_for_app(page)
+        try:
+            page.wait_for_selector("text=Result: shapes", timeout=600_000)
+        except Exception as exc:
+            raise AssertionError(_diagnose(isolated_data_dir)) from exc
+        wait_for_app(page)
+        body = page.inner_text("body")
+        assert "Result: shapes" in body and "32 of 32 epochs finished" in body
+        assert queue.state(run_id).status == "completed"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "queue_after_restart.png"), full_page=True)
+    finally:
+        context.close()
+        stop_app(process)
+
+
+@pytest.mark.timeout(1200)
+def test_two_browsers_one_worker_the_second_run_queues_with_its_position_and_starts_by_itself(browser, isolated_data_dir):
+    isolated_data_dir.mkdir(parents=True, exist_ok=True)
+    process, url = start_app(isolated_data_dir, workers=1)
+    first_ctx = browser.new_context(viewport={"width": 1400, "height": 1500})
+    second_ctx = browser.new_context(viewport={"width": 1400, "height": 1500})
+    first, second = first_ctx.new_page(), second_ctx.new_page()
+    for page in (first, second):
+        page.set_default_timeout(180_000)  # two cores shared with other work: slow starts
+    try:
+        _start_short_run(first, url, epochs=20)
+        first.wait_for_selector("text=Training: shapes", timeout=120_000)
+        _start_short_run(second, url, epochs=2)
+        second.wait_for_selector("text=Queued: shapes", timeout=60_000)
+        second.wait_for_selector("text=1st in the queue", timeout=30_000)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        second.screenshot(path=str(SCREENSHOTS / "queue_second_browser.png"), full_page=True)
+        # The first browser sees Cancel on its own run; the second one's panel shows its place in the queue.
+        first.get_by_role("button", name="Cancel").click()
+        # The worker is free: the queued run starts by itself and finishes.
+        try:
+            second.wait_for_selector("text=Result: shapes", timeout=600_000)
+        except Exception as exc:
+            raise AssertionError(_diagnose(isolated_data_dir)) from exc
+        second.goto(f"{url}/runs")
+        wait_for_app(second)
+        second.wait_for_selector("[data-testid='stDataFrame']")
+        assert [RunQueue().state(i).status for i in (1, 2)] == ["cancelled", "completed"]  # both on the Runs page
+    finally:
+        first_ctx.close()
+        second_ctx.close()
+        stop_app(process)
