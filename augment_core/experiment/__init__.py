@@ -33,7 +33,7 @@ __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "search": ["SearchResult", "SearchSpec", "TrialRow", "confirm_search", "load_search", "parse_budget", "run_search"],
     "search_space": ["SPACES", "create_space"],
     "spec": ["SPEC_LIMITS", "STRATEGIES", "ExperimentSpec", "spec_limit"],
-    "stats": ["Comparison", "paired_comparison"],
+    "stats": ["Comparison", "chance_level", "compare_arms", "paired_comparison"],
     "store": ["RunStore"],
     "userdata": ["ValidationReport", "load_mapping", "load_zip"],
 })
