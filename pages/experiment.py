@@ -6,7 +6,7 @@ import streamlit as st
 
 from augment_core import AugLabError
 from augment_core.experiment import DEMO_PIPELINE, RunStore, get_spec_preset_info
-from augment_core.prove import check_pipeline, enlarge, estimate_time, pipeline_summary, show_batch
+from augment_core.prove import check_pipeline, enlarge, estimate_time, pipeline_summary, show_batch, validation_warning
 from augment_core.prove import default_manager, format_duration
 from ui.common import page_header, show_error
 from ui.experiment_form import apply_link, augmentation_section, build_spec, data_section, training_section
@@ -54,6 +54,8 @@ try:
 except AugLabError as exc:
     show_error(exc)
     spec = None
+if spec is not None and choice.prepared is not None and (too_few := validation_warning(spec, choice.prepared.dataset)):
+    st.warning(too_few, icon=":material/straighten:")
 if spec is not None and spec.dataset == "shapes" and spec.pipeline == DEMO_PIPELINE:
     with st.expander("Why augmentation should help here", icon=":material/lightbulb:"):
         st.markdown(get_spec_preset_info("demo").why)

@@ -17,7 +17,7 @@ from typing import Any
 import streamlit as st
 
 from augment_core import AugLabError, markdown_text
-from augment_core.experiment import (STRATEGIES, ExperimentSpec, get_backbone_info, get_dataset_info, list_backbones,
+from augment_core.experiment import (SQUARE_MODES, STRATEGIES, ExperimentSpec, get_backbone_info, get_dataset_info, list_backbones,
                                      list_datasets)
 from augment_core.prove import (ENGINE_PIPELINES, PreparedData, class_samples, default_spec, enlarge, pipeline_steps, prepare_builtin, prepare_classes, prepare_zip)
 from augment_core.experiment import build_compose, spec_limit
@@ -62,6 +62,7 @@ class DataChoice:
 
     source: str  # registry name, "zip" or "classes": selects the defaults
     prepared: PreparedData | None  # None when nothing usable is loaded yet
+    square: str = "pad"  # uploads: how images were made square (ExperimentSpec.square)
 
 
 @st.cache_resource(max_entries=6, show_spinner="Building the data set…")
@@ -70,13 +71,21 @@ def _builtin(name: str, image_size: int, options_json: str) -> PreparedData:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Checking the zip…")
-def _zip(digest: str, data: bytes, image_size: int, name: str) -> PreparedData:  # noqa: ARG001 - digest keys the cache
-    return prepare_zip(data, image_size=image_size, name=name)
+def _zip(digest: str, data: bytes, image_size: int, name: str, square: str = "pad") -> PreparedData:  # noqa: ARG001 - digest keys the cache
+    return prepare_zip(data, image_size=image_size, name=name, square=square)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Checking your images…")
-def _classes(digest: str, classes: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ...], image_size: int) -> PreparedData:  # noqa: ARG001
-    return prepare_classes({name: list(files) for name, files in classes}, image_size=image_size)
+def _classes(digest: str, classes: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ...], image_size: int,  # noqa: ARG001
+             square: str = "pad") -> PreparedData:
+    return prepare_classes({name: list(files) for name, files in classes}, image_size=image_size, square=square)
+
+
+def _square_choice() -> str:
+    """How uploads are made square; the sample images below show the result."""
+    return str(st.radio("Make images square by", list(SQUARE_MODES), format_func=lambda m: SQUARE_MODES[m].split(":")[0],
+                        key=f"{K}:square", horizontal=True,
+                        help=" ".join(SQUARE_MODES.values()) + " Padding is the default because cropping wide photos cuts off their ends."))
 
 
 def _class_uploads() -> dict[str, list[tuple[str, bytes]]]:
@@ -110,6 +119,9 @@ def report_view(prepared: PreparedData) -> None:
         # Class and file names come from the user's folders: shown as text, never as Markdown.
         st.markdown(f"**{report.total} images kept** in {len(report.per_class)} classes: "
                     + markdown_text(", ".join(f"{c} {n}" for c, n in report.per_class.items())))
+        if report.val_per_class:
+            st.caption("The zip's own split is kept: every seed validates on its validation folder ("
+                       + markdown_text(", ".join(f"{c} {n}" for c, n in report.val_per_class.items())) + ").")
         if report.small_classes:
             st.warning(f"Very few images in: {markdown_text(', '.join(report.small_classes))}. Expect a wide interval.", icon=":material/warning:")
         if report.skipped or report.duplicates:
@@ -147,7 +159,8 @@ def data_section() -> DataChoice:
                 st.info("Upload a zip of class folders to start.", icon=":material/folder_zip:")
                 return DataChoice("zip", None)
             data = upload.getvalue()
-            choice = DataChoice("zip", _zip(hashlib.sha256(data).hexdigest(), data, _image_size("zip"), upload.name))
+            square = _square_choice()
+            choice = DataChoice("zip", _zip(hashlib.sha256(data).hexdigest(), data, _image_size("zip"), upload.name, square), square)
         else:
             files = _class_uploads()
             if sum(len(f) for f in files.values()) == 0:
@@ -155,7 +168,8 @@ def data_section() -> DataChoice:
                 return DataChoice("classes", None)
             frozen = tuple((n, tuple(f)) for n, f in sorted(files.items()))
             digest = hashlib.sha256(repr([(n, [(a, hashlib.sha256(b).hexdigest()) for a, b in f]) for n, f in frozen]).encode()).hexdigest()
-            choice = DataChoice("classes", _classes(digest, frozen, _image_size("classes")))
+            square = _square_choice()
+            choice = DataChoice("classes", _classes(digest, frozen, _image_size("classes"), square), square)
     except AugLabError as exc:
         st.error("**These data cannot be used for training**, so the run cannot start.", icon=":material/block:")
         show_error(exc)
@@ -260,4 +274,4 @@ def build_spec(choice: DataChoice, pipeline: dict[str, Any] | None, mixup: float
     label = choice.source if choice.source in list_datasets() else prepared.dataset.name
     return ExperimentSpec(name=f"{label}: {training['epochs']} epochs × {training['seeds']} seeds", dataset=prepared.spec_dataset,
                           dataset_options=prepared.spec_options, pipeline=pipeline, mixup_alpha=mixup, cutmix_alpha=cutmix,
-                          **training)
+                          square=choice.square, **training)

@@ -35,5 +35,5 @@ __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "spec": ["SPEC_LIMITS", "STRATEGIES", "ExperimentSpec", "spec_limit"],
     "stats": ["Comparison", "chance_level", "compare_arms", "paired_comparison"],
     "store": ["RunStore"],
-    "userdata": ["ValidationReport", "load_mapping", "load_zip"],
+    "userdata": ["DEFAULT_SQUARE", "SQUARE_MODES", "ValidationReport", "load_mapping", "load_zip", "validation_advice"],
 })

@@ -98,15 +98,31 @@ def load_dataset(spec: ExperimentSpec) -> ImageDataset:
         return create_dataset(spec.dataset, image_size=spec.image_size, **spec.dataset_options)
     path = Path(spec.dataset).expanduser()
     if path.is_file() and path.suffix.lower() == ".zip":
-        return load_zip(path.read_bytes(), image_size=spec.image_size, name=path.name)[0]
+        return load_zip(path.read_bytes(), image_size=spec.image_size, name=path.name, square=spec.square)[0]
     if path.is_dir():
-        return load_mapping(read_class_folders(path), image_size=spec.image_size, name=path.name)[0]
+        return load_mapping(read_class_folders(path), image_size=spec.image_size, name=path.name, square=spec.square)[0]
     raise AugLabError(f"“{spec.dataset}” is neither a built-in data set nor a zip file or folder.",
                       hint=f"Built-in data sets: {', '.join(DATASETS)}.", field="dataset")
 
 
-def replicate_splits(spec: ExperimentSpec, labels: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
-    """(seed, train indices, validation indices) for every replicate."""
+def replicate_splits(spec: ExperimentSpec, labels: np.ndarray,
+                     fixed_val: np.ndarray | None = None) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """(seed, train indices, validation indices) for every replicate.
+
+    With ``fixed_val`` (an upload's own val/ folder) every replicate validates on those images;
+    seeds then vary initialisation, batch order, augmentation and any few-shot subset.
+    """
+    if fixed_val is not None:
+        val = np.flatnonzero(fixed_val).astype(np.int64)
+        out = []
+        for r in range(spec.replicates):
+            train = np.flatnonzero(~np.asarray(fixed_val, dtype=bool))
+            if spec.train_per_class is not None:
+                rng = np.random.default_rng(spec.seed + r)
+                train = np.sort(np.concatenate([rng.permutation(train[labels[train] == c])[:spec.train_per_class]
+                                                for c in np.unique(labels[train])]))
+            out.append((spec.seed + r, train.astype(np.int64), val))
+        return out
     if spec.folds >= 2:
         out = []
         for r, (train, val) in enumerate(kfold_indices(labels, folds=spec.folds, seed=spec.seed)):
@@ -160,7 +176,7 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
     data = dataset if dataset is not None else load_dataset(spec)
     check_data_budget(len(data.images), spec.image_size)  # budgets before work (digits, zips, folders)
     info = get_backbone_info(spec.backbone)
-    splits = replicate_splits(spec, data.labels)
+    splits = replicate_splits(spec, data.labels, data.fixed_val)
     classes = len(data.class_names)
     normalise = Normaliser(info.mean, info.std)
     result = ExperimentResult(spec, class_names=data.class_names, dataset_fingerprint=data.fingerprint,

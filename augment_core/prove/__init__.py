@@ -22,5 +22,5 @@ __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "tasks": ["TaskManager", "TaskSnapshot", "default_tasks"],
     "setup": ["ENGINE_PIPELINES", "PreparedData", "check_pipeline", "class_samples", "default_spec", "enlarge",
               "estimate_time", "pipeline_steps", "pipeline_summary", "prepare_builtin", "prepare_classes",
-              "prepare_zip", "show_batch"],
+              "prepare_zip", "show_batch", "validation_warning"],
 })

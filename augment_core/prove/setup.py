@@ -29,6 +29,7 @@ from augment_core.experiment import (DEMO_PIPELINE, ExperimentSpec, ImageDataset
 from augment_core.experiment.augmentation import create_train_transform
 from augment_core.experiment.loader import AugmentedBatches, Normaliser, batch_plan
 from augment_core.experiment.runner import replicate_splits
+from augment_core.experiment.userdata import DEFAULT_SQUARE, validation_advice
 from augment_core.settings import data_dir
 
 # Built-in data set -> experiment preset whose training settings are its defaults.
@@ -91,9 +92,9 @@ def _save_upload(data: bytes) -> str:
     return str(path)
 
 
-def prepare_zip(data: bytes, *, image_size: int, name: str = "upload") -> PreparedData:
+def prepare_zip(data: bytes, *, image_size: int, name: str = "upload", square: str = DEFAULT_SQUARE) -> PreparedData:
     """Load a zip of class folders through the engine (which refuses unsafe or unusable zips) and keep a copy."""
-    dataset, report = load_zip(data, image_size=image_size, name=name)
+    dataset, report = load_zip(data, image_size=image_size, name=name, square=square)
     return PreparedData(dataset, report, _save_upload(data), {})
 
 
@@ -113,13 +114,22 @@ def mapping_to_zip(files_by_class: dict[str, list[tuple[str, bytes]]]) -> bytes:
 
 
 def prepare_classes(files_by_class: dict[str, list[tuple[str, bytes]]], *, image_size: int,
-                    name: str = "my classes") -> PreparedData:
+                    name: str = "my classes", square: str = DEFAULT_SQUARE) -> PreparedData:
     """Teachable-Machine-style uploads (class name -> files): validated by the engine, kept as a zip."""
     named = {c.strip(): f for c, f in files_by_class.items() if c.strip()}
     if len(named) != len([c for c in files_by_class if c.strip()]) or any(not c.strip() for c in files_by_class):
         raise AugLabError("Every class needs a name, and two classes cannot share one.", hint="Name each class.",
                           field="dataset")
-    return prepare_zip(mapping_to_zip(named), image_size=image_size, name=name)
+    return prepare_zip(mapping_to_zip(named), image_size=image_size, name=name, square=square)
+
+
+def validation_warning(spec: ExperimentSpec, dataset: ImageDataset) -> str | None:
+    """Before training: a warning when each seed's validation set is too small for any verdict (see ``validation_advice``)."""
+    try:
+        _, _, val = replicate_splits(spec, dataset.labels, dataset.fixed_val)[0]
+    except AugLabError:
+        return None  # the split itself is refused elsewhere, with its own message
+    return validation_advice(len(val), len(dataset.class_names))
 
 
 def pipeline_steps(pipeline: dict[str, Any] | None) -> list[str]:
@@ -177,7 +187,7 @@ def show_batch(spec: ExperimentSpec, dataset: ImageDataset, *, limit: int = 16) 
     Uses the same split, batch order, transform seed and MixUp/CutMix stream as training, with
     an identity normalisation so the images can be shown.
     """
-    seed, train_idx, _ = replicate_splits(spec, dataset.labels)[0]
+    seed, train_idx, _ = replicate_splits(spec, dataset.labels, dataset.fixed_val)[0]
     images, labels = dataset.images[train_idx], dataset.labels[train_idx]
     plan = batch_plan(len(train_idx), batch_size=spec.batch_size, seed=seed, epoch=0, repeats=spec.epoch_repeats)
     positions = plan[0][:limit]
@@ -216,7 +226,7 @@ def estimate_time(spec: ExperimentSpec, dataset: ImageDataset) -> TimeEstimate:
     The probe trains a handful of images per class for one epoch, so it costs a few seconds
     whatever the data set's size; per-step cost does not depend on how many images there are.
     """
-    _, train_idx, _ = replicate_splits(spec, dataset.labels)[0]
+    _, train_idx, _ = replicate_splits(spec, dataset.labels, dataset.fixed_val)[0]
     classes = len(dataset.class_names)
     steps_per_epoch = len(batch_plan(len(train_idx), batch_size=spec.batch_size, seed=0, epoch=0, repeats=spec.epoch_repeats))
     probe_per_class = max(1, math.ceil(2 * spec.batch_size / classes))
@@ -228,7 +238,7 @@ def estimate_time(spec: ExperimentSpec, dataset: ImageDataset) -> TimeEstimate:
     probe_seconds = time.perf_counter() - tic
     if result.status != "completed":
         raise AugLabError(f"The timing probe did not finish: {result.message}", field="estimate")
-    probe_train = len(replicate_splits(probe, dataset.labels)[0][1])
+    probe_train = len(replicate_splits(probe, dataset.labels, dataset.fixed_val)[0][1])
     probe_steps = len(batch_plan(probe_train, batch_size=spec.batch_size, seed=0, epoch=0))
     train_seconds = sum(e.seconds for e in result.epochs)
     step_seconds = train_seconds / max(1, 2 * probe_steps)
