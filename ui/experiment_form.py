@@ -17,7 +17,7 @@ from typing import Any
 import streamlit as st
 
 from augment_core import AugLabError, markdown_text
-from augment_core.experiment import (SQUARE_MODES, STRATEGIES, ExperimentSpec, get_backbone_info, get_dataset_info, list_backbones,
+from augment_core.experiment import (SQUARE_MODES, STRATEGIES, ExperimentSpec, fetch_weights, weights_cached, weights_url, get_backbone_info, get_dataset_info, list_backbones,
                                      list_datasets)
 from augment_core.prove import (ENGINE_PIPELINES, PreparedData, class_samples, default_spec, enlarge, pipeline_steps, prepare_builtin, prepare_classes, prepare_zip)
 from augment_core.experiment import build_compose, spec_limit
@@ -223,6 +223,30 @@ def augmentation_section(prepared: PreparedData | None) -> tuple[dict[str, Any] 
     return pipeline, float(mixup), float(cutmix)
 
 
+def _download_weights(backbone: str, key: str) -> None:
+    """A button that downloads a backbone's weights with a progress bar; raises until they are cached."""
+    info = get_backbone_info(backbone)
+    title = info.title.split(",")[0]
+    st.warning(f"{title} needs its ImageNet weights ({info.download_mb:.0f} MB), downloaded once from "
+               f"{weights_url(backbone)} and kept for offline use. Nothing is downloaded until you press the button.",
+               icon=":material/cloud_download:")
+    if st.button(f"Download the {title} weights", key=key, icon=":material/download:",
+                 help="Fetches the file once (SHA-256 checked) into torch's cache; later runs use it offline."):
+        bar = st.progress(0.0, text="Starting the download…")
+
+        def progress(got: int, total: int) -> None:
+            bar.progress(min(1.0, got / total) if total else 0.0,
+                         text=f"{got / 1e6:.1f} of {total / 1e6:.1f} MB" if total else f"{got / 1e6:.1f} MB")
+
+        try:
+            fetch_weights(backbone, progress=progress)
+        except AugLabError as exc:
+            show_error(exc)
+        else:
+            st.rerun()
+    raise AugLabError("Download the weights first, or choose another backbone.", field="backbone")
+
+
 def training_section(source: str, prepared: PreparedData | None) -> dict[str, Any]:
     """Backbone, strategy and numbers (defaults per data set); returns ExperimentSpec keyword arguments."""
     images = len(prepared.dataset.labels) if prepared else 0
@@ -233,14 +257,11 @@ def training_section(source: str, prepared: PreparedData | None) -> dict[str, An
         _take_link(field, f"{k}:{field}")
     backbone = st.selectbox("Backbone", backbones, index=backbones.index(base.backbone) if base.backbone in backbones else 0,
                             format_func=lambda b: get_backbone_info(b).title, key=f"{k}:backbone",
-                            help="The network that is fine-tuned: a small CNN pre-trained here, or ImageNet ResNet-18 (downloads).")
+                            help="The network that is fine-tuned: a small CNN pre-trained here, or ImageNet ResNet-18 or MobileNetV3-Small (download once).")
     info = get_backbone_info(backbone)
     st.caption(info.description)
-    if info.downloads and not st.checkbox(f"Yes, download the {info.title.split(',')[0]} weights now", key=f"{k}:download_ok",
-                                          help="Nothing is downloaded unless you tick this. The file is kept in torch's cache afterwards."):
-        st.warning("This backbone downloads its weights on first use. Tick the box to allow it, or pick the embedded one.",
-                   icon=":material/cloud_download:")
-        raise AugLabError("Allow the download, or choose another backbone.", field="backbone")
+    if info.downloads and not weights_cached(backbone):
+        _download_weights(backbone, f"{k}:download")
     strategy = st.selectbox("Fine-tuning strategy", list(STRATEGIES), index=list(STRATEGIES).index(base.strategy),
                             format_func=lambda s: STRATEGIES[s], key=f"{k}:strategy",
                             help="Which layers learn: only the new head, the last block too, or all layers.")
