@@ -28,7 +28,7 @@ __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "datasets": ["ImageDataset", "check_data_budget", "create_dataset", "get_dataset_info", "list_datasets"],
     "executor": ["Executor", "LocalExecutor", "RunRequest"],
     "leaderboard": ["NONE_ARM", "Leaderboard", "build_leaderboard", "holm_levels"],
-    "presets": ["DEMO_PIPELINE", "create_spec_preset", "get_spec_preset_info", "list_spec_presets"],
+    "presets": ["DEMO_PIPELINE", "PHOTO_PIPELINE", "create_spec_preset", "get_spec_preset_info", "list_spec_presets"],
     "results": ["BatchProgress", "EpochRecord", "ExperimentResult", "FinalEvaluation"],
     "runner": ["load_dataset", "run_experiment"],
     "search": ["SearchResult", "SearchSpec", "TrialRow", "confirm_search", "load_search", "parse_budget", "run_search"],

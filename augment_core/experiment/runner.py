@@ -31,7 +31,7 @@ from augment_core.experiment.loader import AugmentedBatches, Normaliser, PlainBa
 from augment_core.experiment.results import BatchProgress, EpochRecord, ExperimentResult, FinalEvaluation
 from augment_core.experiment.spec import ExperimentSpec
 from augment_core.experiment.stats import analyse
-from augment_core.experiment.training import (Cancelled, SplitModel, apply_strategy, build_classifier, evaluate,
+from augment_core.experiment.training import (Cancelled, SplitModel, apply_strategy, build_classifier, cache_plain_features, evaluate,
                                               make_optimizer, prefix_features, train_one_epoch)
 from augment_core.experiment.userdata import load_mapping, load_zip
 from augment_core.settings import get_int
@@ -234,6 +234,8 @@ def _run_replicate(spec: ExperimentSpec, data: ImageDataset, rep: int, seed: int
         sources["augmented"] = augmented
     sources = {arm: sources[arm] for arm in arms}  # the augmented source is only started when that arm trains
     models: dict[str, SplitModel] = {arm: apply_strategy(initial, spec.strategy) for arm in sources}
+    cached = cache_plain_features(plain, models["plain"], max_bytes=get_int("AUGLAB_FEATURE_CACHE_MB") * 2**20)
+    sources = {arm: cached if source is plain else source for arm, source in sources.items()}
     optimizers = {arm: make_optimizer(models[arm], spec) for arm in sources}
     val_x = normalise(data.images[val_idx])
     val_y = torch.from_numpy(data.labels[val_idx])
