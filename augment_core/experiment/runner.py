@@ -29,6 +29,7 @@ from augment_core.experiment.backbones import get_backbone_info
 from augment_core.experiment.datasets import DATASETS, ImageDataset, check_data_budget, create_dataset, kfold_indices, split_indices
 from augment_core.experiment.loader import AugmentedBatches, Normaliser, PlainBatches, batch_plan
 from augment_core.experiment.results import BatchProgress, EpochRecord, ExperimentResult, FinalEvaluation
+from augment_core.experiment.export import save_trained
 from augment_core.experiment.spec import ExperimentSpec
 from augment_core.experiment.stats import analyse
 from augment_core.experiment.training import (Cancelled, SplitModel, apply_strategy, build_classifier, cache_plain_features, evaluate,
@@ -268,6 +269,8 @@ def _run_replicate(spec: ExperimentSpec, data: ImageDataset, rep: int, seed: int
             result.finals.append(final)
             if store is not None and result.run_id is not None:
                 store.add_final(result.run_id, final)
+                if rep == 0:  # the first seed's models are kept, to try on new images and export
+                    save_trained(result.run_id, arm, models[arm])
     finally:
         for source in {plain, *sources.values()}:
             source.close()
