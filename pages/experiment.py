@@ -43,7 +43,7 @@ for problem in apply_link():  # links from the Learn lessons preset the form
 st.subheader("1 · Data")
 choice = data_section()
 st.subheader("2 · Augmentation")
-pipeline, mixup, cutmix = augmentation_section(choice.prepared)
+pipeline, mixup, cutmix = augmentation_section(choice.prepared, choice.source)
 st.subheader("3 · Training")
 spec = None
 try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import streamlit as st
@@ -19,9 +19,10 @@ import streamlit as st
 from augment_core import AugLabError, markdown_text
 from augment_core.experiment import (SQUARE_MODES, STRATEGIES, ExperimentSpec, fetch_weights, weights_cached, weights_url, get_backbone_info, get_dataset_info, list_backbones,
                                      list_datasets)
+from augment_core.prove import Proposal, propose_settings, run_name
 from augment_core.prove import (ENGINE_PIPELINES, PreparedData, class_samples, default_spec, enlarge, pipeline_steps, prepare_builtin, prepare_classes, prepare_zip)
 from augment_core.experiment import build_compose, spec_limit
-from augment_core.prove import ALPHA_RANGE, SEEDS_RANGE, parse_experiment_link, link_signature
+from augment_core.prove import ALPHA_RANGE, IMAGE_SIZE_RANGE, SEEDS_RANGE, parse_experiment_link, link_signature
 from augment_core.pipelines import to_dict
 from augment_core.pipelines import create_pipeline_preset, get_pipeline_preset, list_pipeline_presets
 from augment_core.transforms import IMAGE_TYPES, render_grid_bounded
@@ -136,8 +137,16 @@ def report_view(prepared: PreparedData) -> None:
 
 
 def _image_size(source: str) -> int:
-    """The image size the training section will use for ``source`` (its widget's value, or the default)."""
+    """The image size the training section will use for ``source`` (its widget's value, a link's, or the default)."""
+    _take_link("image_size", f"{K}:{source}:image_size")  # before the data are prepared at that size
     return int(st.session_state.get(f"{K}:{source}:image_size", default_spec(source).image_size))
+
+
+def _proposal(source: str, prepared: PreparedData | None) -> Proposal | None:
+    """Settings proposed from an upload's images (None for built-ins, which have their presets)."""
+    if source not in ("zip", "classes") or prepared is None:
+        return None
+    return propose_settings(prepared.dataset, prepared.report)
 
 
 def data_section() -> DataChoice:
@@ -178,8 +187,11 @@ def data_section() -> DataChoice:
     return choice
 
 
-def augmentation_section(prepared: PreparedData | None) -> tuple[dict[str, Any] | None, float, float]:
-    """Pick the pipeline and mixing; returns (albumentations dict or None, MixUp α, CutMix α)."""
+def augmentation_section(prepared: PreparedData | None, source: str = "") -> tuple[dict[str, Any] | None, float, float]:
+    """Pick the pipeline and mixing; returns (albumentations dict or None, MixUp α, CutMix α).
+
+    ``source`` (the data choice's) keys the preset so an upload's proposed preset is its default.
+    """
     editor_steps = len(get_pipeline().active_steps())
     origin = st.radio("Augmentation for the augmented arm",
                       ["A preset", f"The pipeline from the editor ({editor_steps} step(s))", "None (sanity check: both arms identical)"],
@@ -188,7 +200,9 @@ def augmentation_section(prepared: PreparedData | None) -> tuple[dict[str, Any] 
     pipeline: dict[str, Any] | None
     if origin.startswith("A preset"):
         names = [*ENGINE_PIPELINES, *list_pipeline_presets()]
-        name = st.selectbox("Preset", names, key=f"{K}:preset",
+        proposed = _proposal(source, prepared)
+        default = names.index(proposed.pipeline_name) if proposed is not None and proposed.pipeline_name in names else 0
+        name = st.selectbox("Preset", names, index=default, key=f"{K}:preset:{source}",
                             help="The demo pipeline matches the variation of the shapes data set; the others are the editor's presets.")
         if name in ENGINE_PIPELINES:
             pipeline = ENGINE_PIPELINES[name]
@@ -251,15 +265,25 @@ def training_section(source: str, prepared: PreparedData | None) -> dict[str, An
     """Backbone, strategy and numbers (defaults per data set); returns ExperimentSpec keyword arguments."""
     images = len(prepared.dataset.labels) if prepared else 0
     base = default_spec(source, classes=len(prepared.dataset.class_names) if prepared else 2, images=images)
+    proposal = _proposal(source, prepared)
+    if proposal is not None:  # uploads: settings fitted to the images, each with its reason
+        base = replace(base, **proposal.values)
+        with st.expander("Why these settings" + (" (your images look like photos)" if proposal.looks_like_photos else ""),
+                         icon=":material/tips_and_updates:"):
+            st.markdown("\n".join(f"- **{name.replace('_', ' ')}**: {why}" for name, why in proposal.reasons.items()))
     k = f"{K}:{source}"
     backbones = list_backbones()
-    for field in ("backbone", "strategy", "seeds"):
+    for field in ("backbone", "strategy", "seeds", "epochs", "image_size"):
         _take_link(field, f"{k}:{field}")
     backbone = st.selectbox("Backbone", backbones, index=backbones.index(base.backbone) if base.backbone in backbones else 0,
                             format_func=lambda b: get_backbone_info(b).title, key=f"{k}:backbone",
                             help="The network that is fine-tuned: a small CNN pre-trained here, or ImageNet ResNet-18 or MobileNetV3-Small (download once).")
     info = get_backbone_info(backbone)
     st.caption(info.description)
+    if proposal is not None and proposal.looks_like_photos and not info.photo:
+        st.warning(f"{info.title.split(',')[0]} was pre-trained on {'synthetic curves at 32 px' if 'synthetic' in backbone else 'nothing'} "
+                   "and has never seen a photograph: on photos like these expect accuracy near chance, and a verdict that "
+                   "cannot tell. An ImageNet backbone is proposed for photos.", icon=":material/photo_camera:")
     if info.downloads and not weights_cached(backbone):
         _download_weights(backbone, f"{k}:download")
     strategy = st.selectbox("Fine-tuning strategy", list(STRATEGIES), index=list(STRATEGIES).index(base.strategy),
@@ -273,7 +297,7 @@ def training_section(source: str, prepared: PreparedData | None) -> dict[str, An
                          help="How big each training step is; too high diverges, too low learns slowly.")
     batch = c4.number_input("Batch size", 2, spec_limit("batch_size"), base.batch_size, key=f"{k}:batch", help="Training images per step.")
     c5, c6, c7, c8 = st.columns(4)
-    size = c5.number_input("Image size (px)", 16, 512, base.image_size, step=16, key=f"{k}:image_size",
+    size = c5.number_input("Image size (px)", *IMAGE_SIZE_RANGE, base.image_size, step=16, key=f"{k}:image_size",
                            help="Images are resized to a square of this side.")
     repeats = c6.number_input("Passes per epoch", 1, spec_limit("epoch_repeats"), base.epoch_repeats, key=f"{k}:repeats",
                               help="Passes over the training images between two evaluations (tiny sets need several).")
@@ -293,6 +317,8 @@ def build_spec(choice: DataChoice, pipeline: dict[str, Any] | None, mixup: float
     assert choice.prepared is not None
     prepared = choice.prepared
     label = choice.source if choice.source in list_datasets() else prepared.dataset.name
-    return ExperimentSpec(name=f"{label}: {training['epochs']} epochs × {training['seeds']} seeds", dataset=prepared.spec_dataset,
+    known = next((n for n, p in ENGINE_PIPELINES.items() if p == pipeline), None)
+    pipeline_name = known or (f"{len(pipeline_steps(pipeline))}-step pipeline" if pipeline else None)
+    return ExperimentSpec(name=run_name(label, training, pipeline_name), dataset=prepared.spec_dataset,
                           dataset_options=prepared.spec_options, pipeline=pipeline, mixup_alpha=mixup, cutmix_alpha=cutmix,
                           square=choice.square, **training)

@@ -28,7 +28,7 @@ __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "datasets": ["ImageDataset", "check_data_budget", "create_dataset", "get_dataset_info", "list_datasets"],
     "executor": ["Executor", "LocalExecutor", "RunRequest"],
     "export": ["TrainedModel", "export_bundle", "export_onnx", "export_torchscript", "load_trained", "onnx_difference",
-               "predict", "trained_arms"],
+               "predict", "prepare_image", "trained_arms"],
     "leaderboard": ["NONE_ARM", "Leaderboard", "build_leaderboard", "holm_levels"],
     "presets": ["DEMO_PIPELINE", "PHOTO_PIPELINE", "create_spec_preset", "get_spec_preset_info", "list_spec_presets"],
     "results": ["BatchProgress", "EpochRecord", "ExperimentResult", "FinalEvaluation"],

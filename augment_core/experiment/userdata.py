@@ -58,6 +58,8 @@ class ValidationReport:
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (dropped file, identical to)
     small_classes: list[str] = field(default_factory=list)  # classes with fewer than SMALL_CLASS images
     val_per_class: dict[str, int] = field(default_factory=dict)  # the upload's own validation images per class (empty: no own split)
+    sizes: list[tuple[int, int]] = field(default_factory=list)  # (width, height) of each kept image as decoded
+    colour: bool = True  # any kept image has visible colour (not grey in all three channels)
 
     @property
     def total(self) -> int:
@@ -68,7 +70,8 @@ class ValidationReport:
         """Plain data for display or JSON."""
         return {"per_class": dict(self.per_class), "skipped": [list(s) for s in self.skipped],
                 "duplicates": [list(d) for d in self.duplicates], "small_classes": list(self.small_classes),
-                "val_per_class": dict(self.val_per_class), "total": self.total}
+                "val_per_class": dict(self.val_per_class), "sizes": [list(x) for x in self.sizes], "colour": self.colour,
+                "total": self.total}
 
 
 def square_resize(array: np.ndarray, size: int, mode: str = "crop") -> np.ndarray:
@@ -233,7 +236,7 @@ def load_zip(data: bytes, *, image_size: int, name: str = "upload",
     dataset, report = load_mapping(classes, image_size=image_size, name=name, square=square, val_files=val_files)
     skipped = [(n, "not inside a class folder (or a link)") for n, _ in loose] + aside
     return dataset, ValidationReport(report.per_class, skipped + report.skipped, report.duplicates, report.small_classes,
-                                     report.val_per_class)
+                                     report.val_per_class, report.sizes, report.colour)
 
 
 def load_mapping(files_by_class: dict[str, list[tuple[str, bytes]]], *, image_size: int, name: str = "upload",
@@ -250,6 +253,7 @@ def load_mapping(files_by_class: dict[str, list[tuple[str, bytes]]], *, image_si
     labels: list[int] = []
     names: list[str] = []
     is_val: list[bool] = []
+    sizes: list[tuple[int, int]] = []
     class_names = sorted(c for c in files_by_class if c.strip())
     check_data_budget(sum(len(files_by_class[c]) for c in class_names), image_size, what="The uploaded data set")
     per_class: dict[str, int] = {}
@@ -270,6 +274,7 @@ def load_mapping(files_by_class: dict[str, list[tuple[str, bytes]]], *, image_si
                 continue
             seen[digest] = shown
             images.append(square_resize(loaded.array, image_size, square))
+            sizes.append((int(loaded.array.shape[1]), int(loaded.array.shape[0])))
             is_val.append(val_files is not None and file_name in val_files)
             labels.append(label)
             names.append(shown)
@@ -277,7 +282,9 @@ def load_mapping(files_by_class: dict[str, list[tuple[str, bytes]]], *, image_si
     val_per_class: dict[str, int] = {}
     if val_files is not None:
         val_per_class = {c: sum(1 for lab, v in zip(labels, is_val) if v and lab == i) for i, c in enumerate(class_names)}
-    report = ValidationReport(per_class, skipped, duplicates, [c for c, n in per_class.items() if n < SMALL_CLASS], val_per_class)
+    colour = bool(images) and max(float(np.abs(im.astype(np.int16) - im.mean(axis=2, keepdims=True)).mean()) for im in images) > 2.0
+    report = ValidationReport(per_class, skipped, duplicates, [c for c, n in per_class.items() if n < SMALL_CLASS], val_per_class,
+                              sizes, colour)
     usable = [c for c, n in per_class.items() if n > 0]
     if len(usable) < 2:
         raise AugLabError(f"Found {len(usable)} class(es) with images; a classifier needs at least two.",

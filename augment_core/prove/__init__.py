@@ -10,10 +10,11 @@ form), ``links`` (experiment links from lessons), ``history`` (the Runs page's r
 from augment_core.faces import lazy_face
 
 __getattr__, __dir__, __all__ = lazy_face(__name__, {
+    "advice": ["PIPELINES", "NextStep", "Proposal", "looks_like_photos", "next_steps", "propose_settings", "run_name"],
     "demo": ["BeforeAfter", "before_after", "demo_spec", "demo_title", "demo_why", "is_demo"],
     "history": ["STATUS_ICONS", "misclassified", "overlay_runs", "rerun_spec", "run_dataset", "run_rows"],
     "jobs": ["JobManager", "JobSnapshot", "default_manager", "format_duration", "new_owner_token"],
-    "links": ["ALPHA_RANGE", "SEEDS_RANGE", "link_signature", "parse_experiment_link"],
+    "links": ["ALPHA_RANGE", "IMAGE_SIZE_RANGE", "SEEDS_RANGE", "link_signature", "parse_experiment_link"],
     "report_figures": ["ARM_TITLES", "METRIC_TITLES", "comparison_figure", "confusion_figure", "curves_figure",
                        "figure_html", "figure_png", "overlay_figure", "per_class_figure", "png_export_problem"],
     "report": ["report_html"],

@@ -30,12 +30,13 @@ from augment_core.experiment.augmentation import create_train_transform
 from augment_core.experiment.loader import AugmentedBatches, Normaliser, batch_plan
 from augment_core.experiment.runner import replicate_splits
 from augment_core.experiment.userdata import DEFAULT_SQUARE, validation_advice
+from augment_core.prove.advice import PIPELINES
 from augment_core.settings import data_dir
 
 # Built-in data set -> experiment preset whose training settings are its defaults.
 _DEFAULT_PRESET = {"shapes": "demo", "digits": "wrong-augmentation"}
 # Engine pipeline offered beside the pipeline-editor presets (it is the demo's own).
-ENGINE_PIPELINES: dict[str, dict[str, Any]] = {"Demo pipeline (shapes: shift, rotate, scale, flip, colour)": DEMO_PIPELINE}
+ENGINE_PIPELINES: dict[str, dict[str, Any]] = PIPELINES
 
 
 @dataclass(frozen=True)
