@@ -136,7 +136,7 @@ def prepare_image(trained: TrainedModel, data: bytes | np.ndarray, name: str = "
     """Decode (safely) and square an image the way the run's data were prepared: (1, 3, S, S) in 0..1."""
     array = data if isinstance(data, np.ndarray) else load_image(data, name).array
     square = square_resize(array, trained.image_size, trained.square)
-    return torch.from_numpy(np.ascontiguousarray(square)).permute(2, 0, 1).float().div(255.0)[None]
+    return torch.from_numpy(np.array(square, dtype=np.uint8)).permute(2, 0, 1).float().div(255.0)[None]
 
 
 @torch.no_grad()
