@@ -2,7 +2,7 @@
 
 A 3-seed comparison (both arms) on 200 real-photo crops in 2 classes (``tests/photos.py``:
 crops of scikit-image's ``chelsea`` and ``coffee``) at 112 px, strategy "last block + head",
-3 epochs, the photo pipeline, for each ImageNet backbone with random weights (timing does not
+2 epochs, the photo pipeline, for each ImageNet backbone with random weights (timing does not
 depend on the weights; they are served from a local file:// URL through the real download
 path, so nothing is fetched), with the plain arm's frozen features cached (the default) and
 recomputed every step (``AUGLAB_FEATURE_CACHE_MB=0``). Prints wall times; asserts nothing.
@@ -56,8 +56,9 @@ def main() -> None:
         serve_random_weights(Path(tmp))
         for backbone in BACKBONES:
             spec = ExperimentSpec(name="bench", dataset="photos.zip", image_size=112, backbone=backbone, strategy="last_block",
-                                  epochs=3, seeds=3, batch_size=16, val_fraction=0.3, pipeline=PHOTO_PIPELINE)
-            run_experiment(ExperimentSpec(**{**spec.to_dict(), "epochs": 1, "seeds": 1}), dataset=dataset)  # warm-up, download
+                                  epochs=2, seeds=3, batch_size=16, val_fraction=0.3, pipeline=PHOTO_PIPELINE)
+            warm_up = {**spec.to_dict(), "epochs": 1, "seeds": 1, "train_per_class": 8}
+            run_experiment(ExperimentSpec(**warm_up), dataset=dataset)  # download, worker start-up, allocator
             for label, budget in (("recomputed every step", "0"), ("cached once per seed", "1024")):
                 os.environ["AUGLAB_FEATURE_CACHE_MB"] = budget
                 tic = time.perf_counter()
