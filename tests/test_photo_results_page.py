@@ -66,3 +66,18 @@ def test_try_the_model_on_a_new_photo_on_the_results_page():
     assert len(bars) == 4 and sum(b.startswith("cat: ") for b in bars) == 2, bars  # 2 classes x 2 arms
     buttons = [b.proto.label for b in at.get("download_button")]
     assert sum("Download this model" in label for label in buttons) == 2
+
+
+def test_a_photo_upload_brings_its_proposed_settings_into_the_form():
+    at = open_page("pages/experiment.py")
+    at.get("button_group")[0].set_value("Zip of class folders").run()  # widgets drawn with the no-data defaults first
+    at.file_uploader(key="exp:zip").set_value(("photos.zip", photo_zip(8, val_per_class=4), "application/zip")).run()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="exp:zip:backbone").value == "mobilenetv3-imagenet"
+    assert at.session_state["exp:zip:proposed_size"] == 112  # (its widget waits below the download button)
+    assert at.selectbox(key="exp:preset:zip").value.startswith("Photo pipeline")
+    text = page_texts(at)
+    steps = next(c.value for c in at.caption if str(c.value).startswith("Steps: "))
+    assert "ChannelShuffle" not in steps and "Affine" in steps and "own split is kept" in text
+    assert any("Why these settings (your images look like photos)" in e.label for e in at.expander)

@@ -139,7 +139,8 @@ def report_view(prepared: PreparedData) -> None:
 def _image_size(source: str) -> int:
     """The image size the training section will use for ``source`` (its widget's value, a link's, or the default)."""
     _take_link("image_size", f"{K}:{source}:image_size")  # before the data are prepared at that size
-    return int(st.session_state.get(f"{K}:{source}:image_size", default_spec(source).image_size))
+    fallback = st.session_state.get(f"{K}:{source}:proposed_size", default_spec(source).image_size)  # survives hidden widgets
+    return int(st.session_state.get(f"{K}:{source}:image_size", fallback))
 
 
 def _proposal(source: str, prepared: PreparedData | None) -> Proposal | None:
@@ -183,8 +184,35 @@ def data_section() -> DataChoice:
         st.error("**These data cannot be used for training**, so the run cannot start.", icon=":material/block:")
         show_error(exc)
         return DataChoice(str(source), None)
+    _seed_proposal(choice)
     report_view(choice.prepared)  # type: ignore[arg-type]
     return choice
+
+
+_WIDGET_KEYS = {"batch_size": "batch", "epoch_repeats": "repeats", "val_fraction": "val"}  # spec field -> widget key suffix
+
+
+def _seed_proposal(choice: DataChoice) -> None:
+    """A new upload: put the settings proposed for it into the form, once (derived defaults follow their data).
+
+    Runs before the augmentation and training widgets are drawn; the widgets were possibly
+    created earlier with the defaults for no data, so their state is set rather than their default.
+    """
+    proposal = _proposal(choice.source, choice.prepared)
+    if proposal is None or choice.prepared is None:
+        return
+    marker = f"{K}:{choice.source}:proposed_for"
+    if st.session_state.get(marker) == choice.prepared.spec_dataset:
+        return
+    st.session_state[marker] = choice.prepared.spec_dataset
+    k = f"{K}:{choice.source}"
+    size_before = _image_size(choice.source)
+    for field, value in proposal.values.items():
+        st.session_state[f"{k}:{_WIDGET_KEYS.get(field, field)}"] = value
+    st.session_state[f"{K}:preset:{choice.source}"] = proposal.pipeline_name
+    st.session_state[f"{K}:{choice.source}:proposed_size"] = proposal.values.get("image_size", size_before)
+    if proposal.values.get("image_size", size_before) != size_before:
+        st.rerun()  # prepare the images again at the proposed size
 
 
 def augmentation_section(prepared: PreparedData | None, source: str = "") -> tuple[dict[str, Any] | None, float, float]:

@@ -64,14 +64,14 @@ def test_photo_zip_to_verdict_to_a_model_you_can_take_away(browser, photo_app, t
     page.set_default_timeout(60_000)
     page.goto(f"{photo_app}/experiment")
     wait_for_app(page)
-    page.get_by_role("button", name="Zip of class folders").click()
+    page.locator("[data-testid='stButtonGroup'] button", has_text="Zip of class folders").click()
     wait_for_app(page)
     page.locator("[data-testid='stFileUploader'] input[type=file]").first.set_input_files(
         {"name": "photos.zip", "mimeType": "application/zip", "buffer": photo_zip(12, val_per_class=6)})
     page.wait_for_selector("text=Why these settings (your images look like photos)")
     wait_for_app(page)
     body = page.inner_text("body")
-    assert "own split is kept" in body and "Photo pipeline" in body
+    assert "own split is kept" in body and "Photo pipeline" in body and "Steps: Affine, HorizontalFlip" in body
     assert "Download the MobileNetV3-Small weights" in body  # proposed, and nothing fetched yet
 
     # 1. The embedded backbone: the page says what it was pre-trained on, then the run's verdict.
