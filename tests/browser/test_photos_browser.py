@@ -58,6 +58,7 @@ def _train(page) -> str:
     return page.inner_text("body")
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(1500)  # two real trainings on a shared 2-core machine
 def test_photo_zip_to_verdict_to_a_model_you_can_take_away(browser, photo_app, tmp_path):
     context = browser.new_context(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
