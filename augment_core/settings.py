@@ -36,6 +36,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUGLAB_DEVICE", "auto", "Where training runs: auto, cpu or cuda (the engine trains on the CPU so far; cuda is refused with a message). Recorded with each run."),
     Setting("AUGLAB_TORCH_THREADS", "0", "Threads torch may use for training; 0 means all CPU cores."),
     Setting("AUGLAB_RESNET18_URL", "https://download.pytorch.org/models/resnet18-f37072fd.pth", "Where the ImageNet ResNet-18 checkpoint is downloaded from on first use (its file name must end in -<sha256 prefix>.pth; the hash is checked)."),
+    Setting("AUGLAB_MOBILENET_URL", "https://download.pytorch.org/models/mobilenet_v3_small-047dcff4.pth", "Where the ImageNet MobileNetV3-Small checkpoint is downloaded from on first use (file name must end in -<sha256 prefix>.pth; the hash is checked)."),
+    Setting("AUGLAB_FEATURE_CACHE_MB", "1024", "Most memory, in MB, the plain arm's cached frozen-layer features may take per seed; above it they are recomputed every step."),
     Setting("AUGLAB_ZIP_MAX_BYTES", "1000000000", "Largest total uncompressed size, in bytes, of an uploaded zip data set; checked before extracting."),
     Setting("AUGLAB_PIPELINE_MAX_STEPS", "100", "Most steps (group members included) an imported pipeline file or a share link may hold; more is refused before anything is built."),
     Setting("AUGLAB_LINK_MAX_CHARS", "8000", "Longest share-link parameter (``?pipeline=``), in characters, that is decoded."),

@@ -6,7 +6,8 @@ import streamlit as st
 
 from augment_core import AugLabError
 from augment_core.experiment import DEMO_PIPELINE, RunStore, get_spec_preset_info
-from augment_core.prove import check_pipeline, enlarge, estimate_time, pipeline_summary, show_batch, training_data_line
+from augment_core.prove import (check_pipeline, enlarge, estimate_time, pipeline_summary, show_batch, training_data_line,
+                                 validation_warning)
 from augment_core.prove import default_manager, format_duration
 from ui.common import page_header, show_error
 from ui.experiment_form import (apply_link, augmentation_section, build_spec, data_section, remember_form, restore_form,
@@ -46,7 +47,7 @@ st.subheader("1 · Data")
 choice = data_section()
 data_line = st.empty()  # filled once the training settings are known: what the run will really train on
 st.subheader("2 · Augmentation")
-pipeline, mixup, cutmix = augmentation_section(choice.prepared)
+pipeline, mixup, cutmix = augmentation_section(choice.prepared, choice.source)
 st.subheader("3 · Training")
 spec = None
 try:
@@ -61,6 +62,8 @@ remember_form()
 if spec is not None and choice.prepared is not None:
     data_line.info(f"**This run trains on {training_data_line(spec, choice.prepared.dataset)}** "
                    "(set by the validation share and training images per class below).", icon=":material/dataset:")
+if spec is not None and choice.prepared is not None and (too_few := validation_warning(spec, choice.prepared.dataset)):
+    st.warning(too_few, icon=":material/straighten:")
 if spec is not None and spec.dataset == "shapes" and spec.pipeline == DEMO_PIPELINE:
     with st.expander("Why augmentation should help here", icon=":material/lightbulb:"):
         st.markdown(get_spec_preset_info("demo").why)

@@ -13,27 +13,36 @@ import torch.nn.functional as F
 from augment_core.errors import AugLabError
 from augment_core.experiment import backbones
 from augment_core.experiment.backbones import create_backbone, get_backbone_info, list_backbones, resnet18_cache_path
-from augment_core.experiment.models import ResNet18, init_weights
+from augment_core.experiment.models import MobileNetV3Small, ResNet18, init_weights
 from augment_core.experiment.spec import STRATEGIES, ExperimentSpec
 from augment_core.experiment.training import apply_strategy, build_classifier, make_optimizer
 
 
-@pytest.fixture
-def resnet_checkpoint(tmp_path, monkeypatch):
-    """A torchvision-style ResNet-18 checkpoint (with ``fc``) served from a file:// URL; hub cache in tmp."""
-    model = ResNet18()
+def serve_checkpoint(tmp_path, monkeypatch, name: str, model: torch.nn.Module, extra: dict[str, torch.Tensor],
+                     setting: str) -> tuple[object, dict[str, torch.Tensor]]:
+    """Save a torchvision-style checkpoint (with its classifier) as ``<name>-<sha256[:8]>.pth`` behind a file:// URL."""
     init_weights(model, torch.Generator().manual_seed(7))
-    state = dict(model.state_dict())
-    state["fc.weight"], state["fc.bias"] = torch.zeros(1000, 512), torch.zeros(1000)
-    raw = tmp_path / "raw.pth"
+    state = {**model.state_dict(), **extra}
+    raw = tmp_path / f"{name}.raw"
     torch.save(state, raw)
     digest = hashlib.sha256(raw.read_bytes()).hexdigest()
-    served = tmp_path / "server" / f"resnet18-{digest[:8]}.pth"
-    served.parent.mkdir()
+    served = tmp_path / "server" / f"{name}-{digest[:8]}.pth"
+    served.parent.mkdir(exist_ok=True)
     shutil.move(raw, served)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
-    monkeypatch.setenv("AUGLAB_RESNET18_URL", served.as_uri())
+    monkeypatch.setenv(setting, served.as_uri())
     return served, state
+
+
+@pytest.fixture
+def resnet_checkpoint(tmp_path, monkeypatch):
+    """Torchvision-style ResNet-18 (with ``fc``) and MobileNetV3-Small (with ``classifier``) checkpoints via file://."""
+    serve_checkpoint(tmp_path, monkeypatch, "mobilenet_v3_small", MobileNetV3Small(),
+                     {"classifier.0.weight": torch.zeros(1024, 576), "classifier.0.bias": torch.zeros(1024),
+                      "classifier.3.weight": torch.zeros(1000, 1024), "classifier.3.bias": torch.zeros(1000)},
+                     "AUGLAB_MOBILENET_URL")
+    return serve_checkpoint(tmp_path, monkeypatch, "resnet18", ResNet18(),
+                            {"fc.weight": torch.zeros(1000, 512), "fc.bias": torch.zeros(1000)}, "AUGLAB_RESNET18_URL")
 
 
 @pytest.mark.parametrize("name", list_backbones())
@@ -100,6 +109,30 @@ def test_resnet18_bad_hash_and_no_network_are_refused(resnet_checkpoint, monkeyp
     monkeypatch.setenv("AUGLAB_RESNET18_URL", (tmp_path / "nowhere" / "resnet18-12345678.pth").as_uri())
     with pytest.raises(AugLabError, match="Could not download"):
         create_backbone("resnet18-imagenet")
+
+
+def test_mobilenet_downloads_with_progress_checks_and_works_offline(resnet_checkpoint, tmp_path):
+    served = next((tmp_path / "server").glob("mobilenet_v3_small-*.pth"))
+    assert not backbones.weights_cached("mobilenetv3-imagenet")
+    seen: list[tuple[int, int]] = []
+    path = backbones.fetch_weights("mobilenetv3-imagenet", progress=lambda got, total: seen.append((got, total)))
+    assert path.exists() and seen and seen[-1][0] == served.stat().st_size and backbones.weights_cached("mobilenetv3-imagenet")
+    served.unlink()  # offline from now on
+    model = create_backbone("mobilenetv3-imagenet")
+    keys = model.state_dict()
+    # torchvision's names: the first block has no expansion conv, SE convs are fc1/fc2, the last conv is features.12
+    assert "features.1.block.1.fc1.weight" in keys and "features.12.0.weight" in keys and "features.4.block.0.0.weight" in keys
+    assert sum(p.numel() for p in model.parameters()) == 927_008  # torchvision: 2,542,856 minus the 1,615,848 of its classifier
+    assert sum(p.numel() for p in ResNet18().parameters()) == 11_176_512  # torchvision: 11,689,512 minus fc's 513,000
+
+
+def test_a_checkpoint_with_other_names_and_a_url_without_hash_are_refused(tmp_path, monkeypatch):
+    serve_checkpoint(tmp_path, monkeypatch, "mobilenet_v3_small", ResNet18(), {}, "AUGLAB_MOBILENET_URL")
+    with pytest.raises(AugLabError, match="parameter names"):
+        create_backbone("mobilenetv3-imagenet")
+    monkeypatch.setenv("AUGLAB_MOBILENET_URL", (tmp_path / "weights.pth").as_uri())
+    with pytest.raises(AugLabError, match="sha256 prefix"):
+        backbones.fetch_weights("mobilenetv3-imagenet")
 
 
 def _frozen_and_trainable(model):

@@ -17,11 +17,12 @@ from typing import Any
 import streamlit as st
 
 from augment_core import AugLabError, markdown_text
-from augment_core.experiment import (STRATEGIES, ExperimentSpec, get_backbone_info, get_dataset_info, list_backbones,
+from augment_core.experiment import (SQUARE_MODES, STRATEGIES, ExperimentSpec, fetch_weights, weights_cached, weights_url, get_backbone_info, get_dataset_info, list_backbones,
                                      list_datasets)
+from augment_core.prove import Proposal, propose_settings, run_name
 from augment_core.prove import (ENGINE_PIPELINES, PreparedData, class_samples, default_spec, enlarge, pipeline_steps, prepare_builtin, prepare_classes, prepare_zip)
 from augment_core.experiment import build_compose, spec_limit
-from augment_core.prove import ALPHA_RANGE, SEEDS_RANGE, parse_experiment_link, link_signature
+from augment_core.prove import ALPHA_RANGE, IMAGE_SIZE_RANGE, SEEDS_RANGE, parse_experiment_link, link_signature
 from augment_core.pipelines import training_dict
 from augment_core.pipelines import create_pipeline_preset, get_pipeline_preset, list_pipeline_presets
 from augment_core.transforms import IMAGE_TYPES, render_grid_bounded
@@ -108,6 +109,7 @@ class DataChoice:
 
     source: str  # registry name, "zip" or "classes": selects the defaults
     prepared: PreparedData | None  # None when nothing usable is loaded yet
+    square: str = "pad"  # uploads: how images were made square (ExperimentSpec.square)
 
 
 @st.cache_resource(max_entries=6, show_spinner="Building the data set…")
@@ -116,13 +118,21 @@ def _builtin(name: str, image_size: int, options_json: str) -> PreparedData:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Checking the zip…")
-def _zip(digest: str, data: bytes, image_size: int, name: str) -> PreparedData:  # noqa: ARG001 - digest keys the cache
-    return prepare_zip(data, image_size=image_size, name=name)
+def _zip(digest: str, data: bytes, image_size: int, name: str, square: str = "pad") -> PreparedData:  # noqa: ARG001 - digest keys the cache
+    return prepare_zip(data, image_size=image_size, name=name, square=square)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Checking your images…")
-def _classes(digest: str, classes: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ...], image_size: int) -> PreparedData:  # noqa: ARG001
-    return prepare_classes({name: list(files) for name, files in classes}, image_size=image_size)
+def _classes(digest: str, classes: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ...], image_size: int,  # noqa: ARG001
+             square: str = "pad") -> PreparedData:
+    return prepare_classes({name: list(files) for name, files in classes}, image_size=image_size, square=square)
+
+
+def _square_choice() -> str:
+    """How uploads are made square; the sample images below show the result."""
+    return str(st.radio("Make images square by", list(SQUARE_MODES), format_func=lambda m: SQUARE_MODES[m].split(":")[0],
+                        key=f"{K}:square", horizontal=True,
+                        help=" ".join(SQUARE_MODES.values()) + " Padding is the default because cropping wide photos cuts off their ends."))
 
 
 def _class_uploads() -> dict[str, list[tuple[str, bytes]]]:
@@ -167,6 +177,9 @@ def report_view(prepared: PreparedData) -> None:
         # Class and file names come from the user's folders: shown as text, never as Markdown.
         st.markdown(f"**{report.total} images kept** in {len(report.per_class)} classes: "
                     + markdown_text(", ".join(f"{c} {n}" for c, n in report.per_class.items())))
+        if report.val_per_class:
+            st.caption("The zip's own split is kept: every seed validates on its validation folder ("
+                       + markdown_text(", ".join(f"{c} {n}" for c, n in report.val_per_class.items())) + ").")
         if report.small_classes:
             st.warning(f"Very few images in: {markdown_text(', '.join(report.small_classes))}. Expect a wide interval.", icon=":material/warning:")
         if report.skipped or report.duplicates:
@@ -181,8 +194,17 @@ def report_view(prepared: PreparedData) -> None:
 
 
 def _image_size(source: str) -> int:
-    """The image size the training section will use for ``source`` (its widget's value, or the default)."""
-    return int(st.session_state.get(f"{K}:{source}:image_size", default_spec(source).image_size))
+    """The image size the training section will use for ``source`` (its widget's value, a link's, or the default)."""
+    _take_link("image_size", f"{K}:{source}:image_size")  # before the data are prepared at that size
+    fallback = st.session_state.get(f"{K}:{source}:proposed_size", default_spec(source).image_size)  # survives hidden widgets
+    return int(st.session_state.get(f"{K}:{source}:image_size", fallback))
+
+
+def _proposal(source: str, prepared: PreparedData | None) -> Proposal | None:
+    """Settings proposed from an upload's images (None for built-ins, which have their presets)."""
+    if source not in ("zip", "classes") or prepared is None:
+        return None
+    return propose_settings(prepared.dataset, prepared.report)
 
 
 def data_section() -> DataChoice:
@@ -214,7 +236,8 @@ def data_section() -> DataChoice:
             if right.button("Forget it", key=f"{K}:forget_zip", icon=":material/close:", help="Stop using this zip; upload another."):
                 st.session_state.pop(_KEPT_ZIP, None)
                 st.rerun()
-            choice = DataChoice("zip", _zip(hashlib.sha256(data).hexdigest(), data, _image_size("zip"), file_name))
+            square = _square_choice()
+            choice = DataChoice("zip", _zip(hashlib.sha256(data).hexdigest(), data, _image_size("zip"), file_name, square), square)
         else:
             files = _class_uploads()
             if sum(len(f) for f in files.values()) == 0:
@@ -222,17 +245,48 @@ def data_section() -> DataChoice:
                 return DataChoice("classes", None)
             frozen = tuple((n, tuple(f)) for n, f in sorted(files.items()))
             digest = hashlib.sha256(repr([(n, [(a, hashlib.sha256(b).hexdigest()) for a, b in f]) for n, f in frozen]).encode()).hexdigest()
-            choice = DataChoice("classes", _classes(digest, frozen, _image_size("classes")))
+            square = _square_choice()
+            choice = DataChoice("classes", _classes(digest, frozen, _image_size("classes"), square), square)
     except AugLabError as exc:
         st.error("**These data cannot be used for training**, so the run cannot start.", icon=":material/block:")
         show_error(exc)
         return DataChoice(str(source), None)
+    _seed_proposal(choice)
     report_view(choice.prepared)  # type: ignore[arg-type]
     return choice
 
 
-def augmentation_section(prepared: PreparedData | None) -> tuple[dict[str, Any] | None, float, float]:
-    """Pick the pipeline and mixing; returns (albumentations dict or None, MixUp α, CutMix α)."""
+_WIDGET_KEYS = {"batch_size": "batch", "epoch_repeats": "repeats", "val_fraction": "val"}  # spec field -> widget key suffix
+
+
+def _seed_proposal(choice: DataChoice) -> None:
+    """A new upload: put the settings proposed for it into the form, once (derived defaults follow their data).
+
+    Runs before the augmentation and training widgets are drawn; the widgets were possibly
+    created earlier with the defaults for no data, so their state is set rather than their default.
+    """
+    proposal = _proposal(choice.source, choice.prepared)
+    if proposal is None or choice.prepared is None:
+        return
+    marker = f"{K}:{choice.source}:proposed_for"
+    if st.session_state.get(marker) == choice.prepared.spec_dataset:
+        return
+    st.session_state[marker] = choice.prepared.spec_dataset
+    k = f"{K}:{choice.source}"
+    size_before = _image_size(choice.source)
+    for field, value in proposal.values.items():  # a value the user set stays (derived defaults follow their data)
+        derived_default(f"{k}:{_WIDGET_KEYS.get(field, field)}", value)
+    st.session_state[f"{K}:preset:{choice.source}"] = proposal.pipeline_name
+    st.session_state[f"{K}:{choice.source}:proposed_size"] = proposal.values.get("image_size", size_before)
+    if _image_size(choice.source) != size_before:
+        st.rerun()  # prepare the images again at the proposed size
+
+
+def augmentation_section(prepared: PreparedData | None, source: str = "") -> tuple[dict[str, Any] | None, float, float]:
+    """Pick the pipeline and mixing; returns (albumentations dict or None, MixUp α, CutMix α).
+
+    ``source`` (the data choice's) keys the preset so an upload's proposed preset is its default.
+    """
     editor_steps = len(get_pipeline().active_steps())
     labels = {"preset": "A preset", "editor": f"The pipeline from the editor ({editor_steps} step(s))",
               "none": "None (sanity check: both arms identical)"}
@@ -243,7 +297,9 @@ def augmentation_section(prepared: PreparedData | None) -> tuple[dict[str, Any] 
     pipeline: dict[str, Any] | None
     if choice == "preset":
         names = [*ENGINE_PIPELINES, *list_pipeline_presets()]
-        name = st.selectbox("Preset", names, key=f"{K}:preset",
+        proposed = _proposal(source, prepared)
+        default = names.index(proposed.pipeline_name) if proposed is not None and proposed.pipeline_name in names else 0
+        name = st.selectbox("Preset", names, index=default, key=f"{K}:preset:{source}",
                             help="The demo pipeline matches the variation of the shapes data set; the others are the editor's presets.")
         if name in ENGINE_PIPELINES:
             pipeline = ENGINE_PIPELINES[name]
@@ -279,26 +335,57 @@ def augmentation_section(prepared: PreparedData | None) -> tuple[dict[str, Any] 
     return pipeline, float(mixup), float(cutmix)
 
 
+def _download_weights(backbone: str, key: str) -> None:
+    """A button that downloads a backbone's weights with a progress bar; raises until they are cached."""
+    info = get_backbone_info(backbone)
+    title = info.title.split(",")[0]
+    st.warning(f"{title} needs its ImageNet weights ({info.download_mb:.0f} MB), downloaded once from "
+               f"{weights_url(backbone)} and kept for offline use. Nothing is downloaded until you press the button.",
+               icon=":material/cloud_download:")
+    if st.button(f"Download the {title} weights", key=key, icon=":material/download:",
+                 help="Fetches the file once (SHA-256 checked) into torch's cache; later runs use it offline."):
+        bar = st.progress(0.0, text="Starting the download…")
+
+        def progress(got: int, total: int) -> None:
+            bar.progress(min(1.0, got / total) if total else 0.0,
+                         text=f"{got / 1e6:.1f} of {total / 1e6:.1f} MB" if total else f"{got / 1e6:.1f} MB")
+
+        try:
+            fetch_weights(backbone, progress=progress)
+        except AugLabError as exc:
+            show_error(exc)
+        else:
+            st.rerun()
+    raise AugLabError("Download the weights first, or choose another backbone.", field="backbone")
+
+
 def training_section(source: str, prepared: PreparedData | None) -> dict[str, Any]:
     """Backbone, strategy and numbers (defaults per data set); returns ExperimentSpec keyword arguments."""
     images = len(prepared.dataset.labels) if prepared else 0
     base = default_spec(source, classes=len(prepared.dataset.class_names) if prepared else 2, images=images)
+    proposal = _proposal(source, prepared)
+    if proposal is not None:  # uploads: settings fitted to the images, each with its reason
+        base = replace(base, **proposal.values)
+        with st.expander("Why these settings" + (" (your images look like photos)" if proposal.looks_like_photos else ""),
+                         icon=":material/tips_and_updates:"):
+            st.markdown("\n".join(f"- **{name.replace('_', ' ')}**: {why}" for name, why in proposal.reasons.items()))
     k = f"{K}:{source}"
     backbones = list_backbones()
-    for field in ("backbone", "strategy", "seeds"):
+    for field in ("backbone", "strategy", "seeds", "epochs", "image_size"):
         _take_link(field, f"{k}:{field}")
     # Every default below is computed from the chosen data; it follows the data unless the user set it.
     derived_default(f"{k}:backbone", base.backbone if base.backbone in backbones else backbones[0])
     derived_default(f"{k}:strategy", base.strategy)
     backbone = st.selectbox("Backbone", backbones, format_func=lambda b: get_backbone_info(b).title, key=f"{k}:backbone",
-                            help="The network that is fine-tuned: a small CNN pre-trained here, or ImageNet ResNet-18 (downloads).")
+                            help="The network that is fine-tuned: a small CNN pre-trained here, or ImageNet ResNet-18 or MobileNetV3-Small (download once).")
     info = get_backbone_info(backbone)
     st.caption(info.description)
-    if info.downloads and not st.checkbox(f"Yes, download the {info.title.split(',')[0]} weights now", key=f"{k}:download_ok",
-                                          help="Nothing is downloaded unless you tick this. The file is kept in torch's cache afterwards."):
-        st.warning("This backbone downloads its weights on first use. Tick the box to allow it, or pick the embedded one.",
-                   icon=":material/cloud_download:")
-        raise AugLabError("Allow the download, or choose another backbone.", field="backbone")
+    if proposal is not None and proposal.looks_like_photos and not info.photo:
+        st.warning(f"{info.title.split(',')[0]} was pre-trained on {'synthetic curves at 32 px' if 'synthetic' in backbone else 'nothing'} "
+                   "and has never seen a photograph: on photos like these expect accuracy near chance, and a verdict that "
+                   "cannot tell. An ImageNet backbone is proposed for photos.", icon=":material/photo_camera:")
+    if info.downloads and not weights_cached(backbone):
+        _download_weights(backbone, f"{k}:download")
     strategy = st.selectbox("Fine-tuning strategy", list(STRATEGIES), format_func=lambda s: STRATEGIES[s], key=f"{k}:strategy",
                             help="Which layers learn: only the new head, the last block too, or all layers.")
     for field, value in (("epochs", base.epochs), ("seeds", base.seeds), ("lr", base.lr), ("batch", base.batch_size),
@@ -313,7 +400,7 @@ def training_section(source: str, prepared: PreparedData | None) -> dict[str, An
                          help="How big each training step is; too high diverges, too low learns slowly.")
     batch = c4.number_input("Batch size", 2, spec_limit("batch_size"), key=f"{k}:batch", help="Training images per step.")
     c5, c6, c7, c8 = st.columns(4)
-    size = c5.number_input("Image size (px)", 16, 512, step=16, key=f"{k}:image_size",
+    size = c5.number_input("Image size (px)", *IMAGE_SIZE_RANGE, step=16, key=f"{k}:image_size",
                            help="Images are resized to a square of this side.")
     repeats = c6.number_input("Passes per epoch", 1, spec_limit("epoch_repeats"), key=f"{k}:repeats",
                               help="Passes over the training images between two evaluations (tiny sets need several); follows the number of images unless you set it.")
@@ -338,5 +425,8 @@ def build_spec(choice: DataChoice, pipeline: dict[str, Any] | None, mixup: float
     prepared = choice.prepared
     label = choice.source if choice.source in list_datasets() else prepared.dataset.name
     base = default_spec(choice.source, classes=len(prepared.dataset.class_names), images=len(prepared.dataset.labels))
-    return replace(base, name=f"{label}: {training['epochs']} epochs × {training['seeds']} seeds", dataset=prepared.spec_dataset,
-                   dataset_options=prepared.spec_options, pipeline=pipeline, mixup_alpha=mixup, cutmix_alpha=cutmix, **training)
+    known = next((n for n, p in ENGINE_PIPELINES.items() if p == pipeline), None)
+    pipeline_name = known or (f"{len(pipeline_steps(pipeline))}-step pipeline" if pipeline else None)
+    return replace(base, name=run_name(label, training, pipeline_name), dataset=prepared.spec_dataset,
+                   dataset_options=prepared.spec_options, pipeline=pipeline, mixup_alpha=mixup, cutmix_alpha=cutmix,
+                   square=choice.square, **training)

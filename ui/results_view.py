@@ -20,14 +20,17 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from augment_core import AugLabError
-from augment_core.experiment import ExperimentResult, ImageDataset, RunStore
+from augment_core.experiment import (ExperimentResult, ImageDataset, RunStore, TrainedModel, export_bundle, load_trained, predict,
+                                     prepare_image, trained_arms)
+from augment_core.prove import next_steps
 from augment_core.prove import enlarge, pipeline_summary
 from augment_core.prove import (ARM_TITLES, comparison_figure, confusion_figure, curves_figure, figure_html, figure_png, per_class_figure, png_export_problem)
 from augment_core.prove import misclassified, run_dataset
 from ui.common import show_error
 
 _VERDICT_STYLE = {"helped": ("success", ":material/trending_up:"), "hurt": ("error", ":material/trending_down:"),
-                  "no clear difference": ("info", ":material/balance:"), "not enough runs": ("warning", ":material/info:")}
+                  "no clear difference": ("info", ":material/balance:"), "not enough runs": ("warning", ":material/info:"),
+                  "cannot tell": ("warning", ":material/help:")}
 
 
 def verdict_box(comparison: dict[str, Any] | None, *, status: str = "completed") -> None:
@@ -40,6 +43,60 @@ def verdict_box(comparison: dict[str, Any] | None, *, status: str = "completed")
     if status != "completed":
         text += f"\n\nThis run was {status}: the verdict covers only the {comparison['n']} seed(s) that finished."
     getattr(st, kind)(text, icon=icon)
+    if comparison.get("method", "").startswith("bootstrap"):
+        st.caption(f"The interval covers both the spread between seeds and the noise of {comparison.get('validation_images')} "
+                   "validation images (a bootstrap over both); the p-value is a sign-flip test over those images.")
+
+
+def next_steps_links(result: ExperimentResult, key: str) -> None:
+    """When the verdict cannot tell, what to try next: links that fill the form."""
+    counts = [sum(row) for row in result.finals[0].confusion] if result.finals else []
+    steps = next_steps(result.comparison, result.spec, images_per_class=int(min(counts) / max(1e-9, 1 - result.spec.val_fraction)) if counts else 0)
+    if not steps:
+        return
+    st.markdown("**What to try next**")
+    for i, step in enumerate(steps):
+        if step.query_params:
+            st.page_link("pages/experiment.py", label=step.label, icon=":material/tune:", query_params=step.query_params,
+                         help=f"{step.reason} Opens the form with this setting filled in.")
+        else:
+            st.markdown(f"- **{step.label}**: {step.reason}")
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the trained model…")
+def _trained(run_id: int, arm: str) -> TrainedModel:
+    return load_trained(RunStore().load_run(run_id), arm)
+
+
+def try_model(result: ExperimentResult, key: str) -> None:
+    """Upload a new image and see each arm's top classes side by side; download each arm's model."""
+    arms = trained_arms(result)
+    if not arms:
+        st.info("This run kept no trained model (models are kept for stored runs whose first seed finished).",
+                icon=":material/model_training:")
+        return
+    upload = st.file_uploader("A new image to classify", type=["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"],
+                              key=f"{key}:try", help="Each arm's model (first seed) classifies it, made square the way the run's images were.")
+    columns = st.columns(len(arms), gap="large")
+    for column, arm in zip(columns, arms):
+        with column:
+            st.markdown(f"**{ARM_TITLES[arm]}**")
+            try:
+                trained = _trained(int(result.run_id), arm)  # type: ignore[arg-type]
+                if upload is not None:
+                    top = predict(trained, upload.getvalue(), name=upload.name)
+                    st.image(enlarge((prepare_image(trained, upload.getvalue(), upload.name)[0].permute(1, 2, 0).numpy() * 255)
+                                     .round().astype("uint8"), 160), width=160, caption="as the model sees it")
+                    for label, prob in top:
+                        st.progress(prob, text=f"{label}: {prob:.1%}")
+            except AugLabError as exc:
+                show_error(exc)
+                continue
+            st.download_button("Download this model (ONNX, TorchScript, labels, predict.py)",
+                               data=lambda t=trained: export_bundle(t), file_name=f"run{result.run_id}_{arm}_model.zip",
+                               mime="application/zip", key=f"{key}:export:{arm}", icon=":material/download:", on_click="ignore",
+                               help="A zip: model.onnx (checked with onnxruntime against torch), model.torchscript.pt, "
+                                    "model.json (labels, input size, squaring, normalisation, pipeline) and predict.py.")
 
 
 def curve_controls(key: str) -> tuple[float, bool]:
@@ -136,12 +193,13 @@ def results_view(result: ExperimentResult, *, key: str) -> None:
         kind = st.error if result.status in ("failed", "interrupted") else st.warning
         kind(f"This run was **{result.status}**" + (f": {result.message}" if result.message else "."), icon=":material/info:")
     verdict_box(result.comparison, status=result.status)
+    next_steps_links(result, key)
     st.caption(f"{spec.name} · data: {spec.dataset if '/' not in spec.dataset else 'uploaded images'} · "
                f"pipeline: {pipeline_summary(spec)} · {len(result.epochs)} of {2 * spec.epochs * spec.replicates} "
                f"epochs finished · {result.seconds:.0f} s")
     records = [e.to_dict() for e in result.epochs]
-    curves_tab, confusion_tab, class_tab, mistakes_tab, spec_tab = st.tabs(
-        ["Curves", "Confusion matrices", "Per-class accuracy", "Misclassified images", "Settings and exports"])
+    curves_tab, confusion_tab, class_tab, mistakes_tab, model_tab, spec_tab = st.tabs(
+        ["Curves", "Confusion matrices", "Per-class accuracy", "Misclassified images", "Try the model", "Settings and exports"])
     with curves_tab:
         smoothing, show_seeds = curve_controls(key)
         if records:
@@ -163,6 +221,8 @@ def results_view(result: ExperimentResult, *, key: str) -> None:
             st.info("No seed finished, so there is no per-class accuracy.", icon=":material/hourglass_empty:")
     with mistakes_tab:
         _mistakes(result, key)
+    with model_tab:
+        try_model(result, key)
     with spec_tab:
         _exports(result, key)
         st.code(spec.to_json(), language="json")

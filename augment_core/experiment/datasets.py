@@ -30,6 +30,7 @@ class ImageDataset:
     class_names: tuple[str, ...]  # label index -> name
     description: str  # one line: where the images come from
     file_names: tuple[str, ...] = ()  # per image, for user data (empty for built-ins)
+    fixed_val: np.ndarray | None = field(default=None, repr=False)  # (N,) bool: the upload's own val/ images; None = split by seed
 
     @property
     def fingerprint(self) -> str:
@@ -37,6 +38,8 @@ class ImageDataset:
         digest = hashlib.sha256(np.ascontiguousarray(self.images).tobytes())
         digest.update(self.labels.astype(np.int64).tobytes())
         digest.update("\n".join(self.class_names).encode())
+        if self.fixed_val is not None:  # the same images with another split are other data
+            digest.update(np.asarray(self.fixed_val, dtype=bool).tobytes())
         return digest.hexdigest()
 
     def counts(self) -> dict[str, int]:

@@ -31,6 +31,7 @@ class Batch:
     images: torch.Tensor  # (B, 3, H, W) float32, normalised
     labels: torch.Tensor  # (B,) int64 true classes (before any mixing)
     targets: torch.Tensor | None  # (B, C) soft labels when MixUp/CutMix mixed the batch, else None
+    prefixed: bool = False  # images are already the frozen prefix's output (cached features), not pixels
 
 
 class Normaliser:
@@ -67,12 +68,20 @@ class PlainBatches:
     def __init__(self, images: np.ndarray, labels: np.ndarray, normalise: Normaliser) -> None:
         self.x = normalise(images)  # (N, 3, H, W)
         self.y = torch.from_numpy(labels.astype(np.int64))
+        self.prefixed = False
+
+    @classmethod
+    def from_features(cls, features: torch.Tensor, labels: torch.Tensor) -> PlainBatches:
+        """Batches of precomputed frozen-prefix features (N, ...) instead of pixels."""
+        out = cls.__new__(cls)
+        out.x, out.y, out.prefixed = features, labels, True
+        return out
 
     def epoch(self, plan: list[np.ndarray]) -> Iterator[Batch]:
         """Yield the batches of ``plan`` in order."""
         for positions in plan:
             idx = torch.from_numpy(positions)
-            yield Batch(self.x[idx], self.y[idx], None)
+            yield Batch(self.x[idx], self.y[idx], None, self.prefixed)
 
     def close(self) -> None:
         """Nothing to release."""

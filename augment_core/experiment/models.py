@@ -1,4 +1,4 @@
-"""Plain-torch network definitions: the small embedded CNN and a torchvision-compatible ResNet-18.
+"""Plain-torch network definitions: the small embedded CNN, and torchvision-compatible ResNet-18 and MobileNetV3-Small.
 
 Every backbone exposes the same small interface, which the fine-tuning strategies rely on:
 
@@ -107,6 +107,104 @@ class ResNet18(nn.Module):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.avgpool(x).flatten(1)
+
+
+def _make_divisible(v: float, divisor: int = 8) -> int:
+    """torchvision's channel rounding (so the squeeze-excitation widths match its checkpoints)."""
+    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    return new_v + divisor if new_v < 0.9 * v else new_v
+
+
+def _conv_norm_act(cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1,
+                   act: type[nn.Module] | None = nn.Hardswish) -> nn.Sequential:
+    """torchvision's ``Conv2dNormActivation``: keys ``0`` (conv), ``1`` (BN, eps 1e-3), ``2`` (activation)."""
+    layers: list[nn.Module] = [nn.Conv2d(cin, cout, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False),
+                               nn.BatchNorm2d(cout, eps=0.001, momentum=0.01)]
+    if act is not None:
+        layers.append(act(inplace=True))
+    return nn.Sequential(*layers)
+
+
+class SqueezeExcitation(nn.Module):
+    """torchvision's ``SqueezeExcitation`` (``fc1``, ``fc2``; ReLU then Hardsigmoid)."""
+
+    def __init__(self, channels: int, squeeze: int) -> None:
+        super().__init__()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, squeeze, 1)
+        self.fc2 = nn.Conv2d(squeeze, channels, 1)
+        self.activation = nn.ReLU()
+        self.scale_activation = nn.Hardsigmoid()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Scale each channel of (B, C, H, W) by a learned gate."""
+        scale = self.scale_activation(self.fc2(self.activation(self.fc1(self.avgpool(x)))))
+        return scale * x
+
+
+class InvertedResidual(nn.Module):
+    """MobileNetV3 block; ``block.<i>`` keys match torchvision's ``InvertedResidual``."""
+
+    def __init__(self, cin: int, kernel: int, expanded: int, cout: int, use_se: bool, hard_swish: bool, stride: int) -> None:
+        super().__init__()
+        act = nn.Hardswish if hard_swish else nn.ReLU
+        layers: list[nn.Module] = []
+        if expanded != cin:
+            layers.append(_conv_norm_act(cin, expanded, 1, act=act))
+        layers.append(_conv_norm_act(expanded, expanded, kernel, stride, groups=expanded, act=act))
+        if use_se:
+            layers.append(SqueezeExcitation(expanded, _make_divisible(expanded // 4)))
+        layers.append(_conv_norm_act(expanded, cout, 1, act=None))
+        self.block = nn.Sequential(*layers)
+        self.use_res_connect = stride == 1 and cin == cout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, cin, H, W) -> (B, cout, H / stride, W / stride)."""
+        out = self.block(x)
+        return out + x if self.use_res_connect else out
+
+
+# torchvision's mobilenet_v3_small: (in, kernel, expanded, out, squeeze-excite, hard-swish, stride)
+_MOBILENET_V3_SMALL = [
+    (16, 3, 16, 16, True, False, 2), (16, 3, 72, 24, False, False, 2), (24, 3, 88, 24, False, False, 1),
+    (24, 5, 96, 40, True, True, 2), (40, 5, 240, 40, True, True, 1), (40, 5, 240, 40, True, True, 1),
+    (40, 5, 120, 48, True, True, 1), (48, 5, 144, 48, True, True, 1), (48, 5, 288, 96, True, True, 2),
+    (96, 5, 576, 96, True, True, 1), (96, 5, 576, 96, True, True, 1),
+]
+
+
+class MobileNetV3Small(nn.Module):
+    """MobileNetV3-Small (0.93 M parameters without the classifier, about 60 M multiply-adds at 224 px).
+
+    ``features.<i>`` keys match torchvision's ``mobilenet_v3_small`` (its ``classifier`` is
+    dropped: our head sits on the 576-d pooled features). ``blocks`` groups the features into four
+    stages (stride 4, 8, 16, 32) so "last block + head" trains the last stage.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [_conv_norm_act(3, 16, 3, 2)]
+        layers += [InvertedResidual(*cfg) for cfg in _MOBILENET_V3_SMALL]
+        layers.append(_conv_norm_act(96, 576, 1))
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.feature_dim = 576
+
+    @property
+    def pool(self) -> nn.Module:
+        """The global pooling layer."""
+        return self.avgpool
+
+    @property
+    def blocks(self) -> nn.ModuleList:
+        """Stages from input to output: features 0-1, 2-3, 4-8, 9-12 (not registered twice)."""
+        f = self.features
+        return nn.ModuleList([nn.Sequential(f[0], f[1]), nn.Sequential(f[2], f[3]),
+                              nn.Sequential(*f[4:9]), nn.Sequential(*f[9:13])])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) -> (B, 576)."""
+        return self.avgpool(self.features(x)).flatten(1)
 
 
 class Classifier(nn.Module):

@@ -33,6 +33,25 @@ DEMO_PIPELINE: dict[str, Any] = {
     },
 }
 
+# For photographs of objects: the variation a second photo of the same kind of thing has
+# (framing, a small tilt, left-right, light). No ChannelShuffle or half-turns: colour and
+# up-down are often what tells photographed classes apart.
+PHOTO_PIPELINE: dict[str, Any] = {
+    "__version__": "2.0.8",
+    "transform": {
+        "__class_fullname__": "Compose",
+        "p": 1.0,
+        "transforms": [
+            {"__class_fullname__": "Affine", "p": 1.0, "translate_percent": {"x": [-0.1, 0.1], "y": [-0.1, 0.1]},
+             "rotate": [-15.0, 15.0], "scale": {"x": [0.9, 1.15], "y": [0.9, 1.15]}, "keep_ratio": True,
+             "border_mode": 2, "interpolation": 1},
+            {"__class_fullname__": "HorizontalFlip", "p": 0.5},
+            {"__class_fullname__": "ColorJitter", "p": 0.8, "brightness": [0.8, 1.2], "contrast": [0.8, 1.2],
+             "saturation": [0.8, 1.2], "hue": [-0.05, 0.05]},
+        ],
+    },
+}
+
 # A wrong pipeline for digits: flips and half-turns turn 6 into 9, 2 into 5 (mirrored)...
 WRONG_DIGITS_PIPELINE: dict[str, Any] = {
     "__version__": "2.0.8",

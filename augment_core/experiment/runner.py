@@ -32,9 +32,10 @@ from augment_core.experiment.backbones import get_backbone_info
 from augment_core.experiment.datasets import DATASETS, ImageDataset, check_data_budget, create_dataset, kfold_indices, split_indices
 from augment_core.experiment.loader import AugmentedBatches, Normaliser, PlainBatches, batch_plan
 from augment_core.experiment.results import BatchProgress, EpochRecord, ExperimentResult, FinalEvaluation
+from augment_core.experiment.export import save_trained
 from augment_core.experiment.spec import ExperimentSpec
 from augment_core.experiment.stats import analyse
-from augment_core.experiment.training import (Cancelled, SplitModel, apply_strategy, build_classifier, evaluate,
+from augment_core.experiment.training import (Cancelled, SplitModel, apply_strategy, build_classifier, cache_plain_features, evaluate,
                                               make_optimizer, prefix_features, train_one_epoch)
 from augment_core.experiment.userdata import load_mapping, load_zip
 from augment_core.settings import get_int, get_setting
@@ -123,15 +124,31 @@ def load_dataset(spec: ExperimentSpec) -> ImageDataset:
         return create_dataset(spec.dataset, image_size=spec.image_size, **spec.dataset_options)
     path = Path(spec.dataset).expanduser()
     if path.is_file() and path.suffix.lower() == ".zip":
-        return load_zip(path.read_bytes(), image_size=spec.image_size, name=path.name)[0]
+        return load_zip(path.read_bytes(), image_size=spec.image_size, name=path.name, square=spec.square)[0]
     if path.is_dir():
-        return load_mapping(read_class_folders(path), image_size=spec.image_size, name=path.name)[0]
+        return load_mapping(read_class_folders(path), image_size=spec.image_size, name=path.name, square=spec.square)[0]
     raise AugLabError(f"“{spec.dataset}” is neither a built-in data set nor a zip file or folder.",
                       hint=f"Built-in data sets: {', '.join(DATASETS)}.", field="dataset")
 
 
-def replicate_splits(spec: ExperimentSpec, labels: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
-    """(seed, train indices, validation indices) for every replicate."""
+def replicate_splits(spec: ExperimentSpec, labels: np.ndarray,
+                     fixed_val: np.ndarray | None = None) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """(seed, train indices, validation indices) for every replicate.
+
+    With ``fixed_val`` (an upload's own val/ folder) every replicate validates on those images;
+    seeds then vary initialisation, batch order, augmentation and any few-shot subset.
+    """
+    if fixed_val is not None:
+        val = np.flatnonzero(fixed_val).astype(np.int64)
+        out = []
+        for r in range(spec.replicates):
+            train = np.flatnonzero(~np.asarray(fixed_val, dtype=bool))
+            if spec.train_per_class is not None:
+                rng = np.random.default_rng(spec.seed + r)
+                train = np.sort(np.concatenate([rng.permutation(train[labels[train] == c])[:spec.train_per_class]
+                                                for c in np.unique(labels[train])]))
+            out.append((spec.seed + r, train.astype(np.int64), val))
+        return out
     if spec.folds >= 2:
         out = []
         for r, (train, val) in enumerate(kfold_indices(labels, folds=spec.folds, seed=spec.seed)):
@@ -178,6 +195,7 @@ class Replicate:
     train_idx: np.ndarray  # dataset indices trained on
     val_idx: np.ndarray  # dataset indices evaluated on
     of: int  # replicates in the whole run (for the progress fraction)
+    keep_models_for: int | None = None  # the stored run whose first replicate keeps its trained models (to try, export)
     arms: tuple[str, ...] = ("plain", "augmented")  # which arms to train (a multi-arm run trains "plain" once)
 
     @property
@@ -188,11 +206,16 @@ class Replicate:
         return len(self.arms) * len(plan) * self.spec.epochs
 
 
-def make_replicates(spec: ExperimentSpec, labels: np.ndarray,
-                    arms: tuple[str, ...] = ("plain", "augmented")) -> list[Replicate]:
-    """Every replicate of ``spec`` on data with ``labels``, in order, training ``arms``."""
-    splits = replicate_splits(spec, labels)
-    return [Replicate(spec, r, seed, train, val, len(splits), arms) for r, (seed, train, val) in enumerate(splits)]
+def make_replicates(spec: ExperimentSpec, labels: np.ndarray, arms: tuple[str, ...] = ("plain", "augmented"), *,
+                    fixed_val: np.ndarray | None = None, run_id: int | None = None) -> list[Replicate]:
+    """Every replicate of ``spec`` on data with ``labels``, in order, training ``arms``.
+
+    ``fixed_val`` is an upload's own validation split; with ``run_id`` the first replicate keeps
+    its trained models under that stored run.
+    """
+    splits = replicate_splits(spec, labels, fixed_val)
+    return [Replicate(spec, r, seed, train, val, len(splits), arms=arms, keep_models_for=run_id if r == 0 else None)
+            for r, (seed, train, val) in enumerate(splits)]
 
 
 @dataclass
@@ -263,7 +286,6 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
     arms = tuple(a for a in ("plain", "augmented") if a in arms)
     if not arms:
         raise AugLabError("Train at least one arm (plain or augmented).", field="arms")
-    replicates = make_replicates(spec, data.labels, arms)
     executor = executor if executor is not None else LocalReplicateExecutor()
     versions = {**library_versions(), "device": select_device().type, "executor": getattr(executor, "name", "custom")}
     result = ExperimentResult(spec, class_names=data.class_names, dataset_fingerprint=data.fingerprint,
@@ -274,6 +296,7 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
         else:
             result.run_id = run_id
             store.attach_run(run_id, result)
+    replicates = make_replicates(spec, data.labels, arms, fixed_val=data.fixed_val, run_id=result.run_id)
     start = time.perf_counter()
     counter = StepCounter(sum(r.steps for r in replicates))
 
@@ -342,6 +365,8 @@ def run_replicate(replicate: Replicate, data: ImageDataset, *, counter: StepCoun
         sources["augmented"] = augmented
     sources = {arm: sources[arm] for arm in replicate.arms}  # the augmented source is only started when that arm trains
     models: dict[str, SplitModel] = {arm: apply_strategy(initial, spec.strategy) for arm in sources}
+    cached = cache_plain_features(plain, models["plain"], max_bytes=get_int("AUGLAB_FEATURE_CACHE_MB") * 2**20)
+    sources = {arm: cached if source is plain else source for arm, source in sources.items()}
     optimizers = {arm: make_optimizer(models[arm], spec) for arm in sources}
     val_x = normalise(data.images[val_idx])
     val_y = torch.from_numpy(data.labels[val_idx])
@@ -367,6 +392,8 @@ def run_replicate(replicate: Replicate, data: ImageDataset, *, counter: StepCoun
                 on_epoch(record)
         for arm in replicate.arms:
             on_final(_final(arm, rep, seed, last[arm], data.labels[val_idx], val_idx, classes))
+            if replicate.keep_models_for is not None:  # kept to try on new images and export
+                save_trained(replicate.keep_models_for, arm, models[arm])
     finally:
         for source in {plain, *sources.values()}:
             source.close()

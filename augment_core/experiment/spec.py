@@ -12,6 +12,7 @@ from typing import Any
 
 from augment_core.errors import AugLabError
 from augment_core.settings import get_int
+from augment_core.experiment.userdata import SQUARE_MODES
 
 STRATEGIES: dict[str, str] = {
     "head": "Head only (linear probe): the backbone is frozen, only the new classifier learns.",
@@ -65,6 +66,7 @@ class ExperimentSpec:
     mixup_alpha: float = 0.0  # MixUp Beta(α, α) for the augmented arm; 0 = off
     cutmix_alpha: float = 0.0  # CutMix Beta(α, α) for the augmented arm; 0 = off
     seed: int = 0  # base seed: replicate i uses seed + i for split, init, batch order and augmentation
+    square: str = "pad"  # uploads: how images are made square: pad (keeps the whole picture), crop or stretch
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dataset_options", _canonical(dict(self.dataset_options)))
@@ -80,6 +82,8 @@ class ExperimentSpec:
             raise bad("strategy", f"Unknown strategy “{self.strategy}”; choose one of {', '.join(STRATEGIES)}.")
         if self.optimizer not in OPTIMIZERS:
             raise bad("optimizer", f"Unknown optimiser “{self.optimizer}”; choose one of {', '.join(OPTIMIZERS)}.")
+        if self.square not in SQUARE_MODES:
+            raise bad("square", f"Unknown way to make images square “{self.square}”; choose one of {', '.join(SQUARE_MODES)}.")
         if self.schedule not in SCHEDULES:
             raise bad("schedule", f"Unknown schedule “{self.schedule}”; choose one of {', '.join(SCHEDULES)}.")
         checks = [

@@ -3,7 +3,9 @@
 A strategy splits the classifier into a frozen *prefix* (always in eval mode, run without
 autograd, so frozen BatchNorm statistics never move) and a trainable *body*. The prefix's
 output on the validation set is therefore exact to cache, which makes per-epoch evaluation
-cheap; the training images always go through the whole model, in both arms alike.
+cheap. The plain arm's training images never change either, so their prefix output is cached
+once per replicate too (:func:`cache_plain_features`); the augmented arm's images are new every
+step and go through the prefix each time, without autograd.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from torch import nn
 from augment_core.errors import AugLabError
 from augment_core.settings import get_int
 from augment_core.experiment.backbones import create_backbone
-from augment_core.experiment.loader import Batch
+from augment_core.experiment.loader import Batch, PlainBatches
 from augment_core.experiment.models import Classifier, init_head
 from augment_core.experiment.spec import STRATEGIES, ExperimentSpec
 
@@ -130,7 +132,7 @@ def train_one_epoch(model: SplitModel, batches: Iterable[Batch], optimizer: torc
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         lr = set_lr(optimizer, step=step, total=total_steps, schedule=schedule)
-        logits = model(batch.images)
+        logits = model.body(batch.images) if batch.prefixed else model(batch.images)
         if batch.targets is None:
             loss = F.cross_entropy(logits, batch.labels)
             truth = batch.labels
@@ -165,6 +167,24 @@ def evaluate(model: SplitModel, features: torch.Tensor, labels: torch.Tensor, *,
     loss = F.cross_entropy(logits, labels).item()
     preds = logits.argmax(1)
     return {"val_loss": float(loss), "val_acc": float((preds == labels).float().mean()), "predictions": preds.numpy().astype(np.int64)}
+
+
+def cache_plain_features(source: PlainBatches, model: SplitModel, *, max_bytes: int) -> PlainBatches:
+    """The plain arm's batches as frozen-prefix features, computed once per replicate.
+
+    Exact while the prefix stays frozen (eval mode, no autograd), so every epoch of the plain
+    arm only runs the trainable body: Teachable Machine's trick. Returns ``source`` unchanged
+    when there is no frozen prefix (strategy "all") or the features would take more than
+    ``max_bytes``.
+    """
+    if source.prefixed or len(model.prefix) == 0:
+        return source
+    with torch.no_grad():
+        model.prefix.eval()
+        one = model.prefix(source.x[:1])  # (1, ...) to size the cache before filling it
+    if one.numel() * one.element_size() * len(source.x) > max_bytes:
+        return source
+    return PlainBatches.from_features(prefix_features(model, source.x), source.y)
 
 
 @torch.no_grad()

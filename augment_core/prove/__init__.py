@@ -10,11 +10,12 @@ form), ``links`` (experiment links from lessons), ``history`` (the Runs page's r
 from augment_core.faces import lazy_face
 
 __getattr__, __dir__, __all__ = lazy_face(__name__, {
+    "advice": ["PIPELINES", "NextStep", "Proposal", "looks_like_photos", "next_steps", "propose_settings", "run_name"],
     "demo": ["BeforeAfter", "before_after", "demo_spec", "demo_title", "demo_why", "is_demo", "stored_demo_run"],
     "history": ["STATUS_ICONS", "misclassified", "overlay_runs", "rerun_spec", "run_dataset", "run_rows"],
     "jobs": ["JobLimitError", "JobManager", "JobSnapshot", "default_manager", "format_duration", "new_owner_token",
              "ordinal"],
-    "links": ["ALPHA_RANGE", "SEEDS_RANGE", "link_signature", "parse_experiment_link"],
+    "links": ["ALPHA_RANGE", "IMAGE_SIZE_RANGE", "SEEDS_RANGE", "link_signature", "parse_experiment_link"],
     "report_figures": ["ARM_TITLES", "METRIC_TITLES", "accuracy_range", "comparison_figure", "confusion_figure", "curves_figure",
                        "figure_html", "figure_png", "overlay_figure", "per_class_figure", "png_export_problem"],
     "report": ["report_html"],
@@ -23,5 +24,5 @@ __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "tasks": ["TaskManager", "TaskSnapshot", "default_tasks"],
     "setup": ["ENGINE_PIPELINES", "PreparedData", "check_pipeline", "class_samples", "default_spec", "enlarge",
               "estimate_time", "pipeline_steps", "pipeline_summary", "prepare_builtin", "prepare_classes",
-              "prepare_zip", "show_batch", "training_data_line"],
+              "prepare_zip", "show_batch", "training_data_line", "validation_warning"],
 })

@@ -26,8 +26,9 @@ from augment_core.experiment import STRATEGIES, list_backbones, spec_limit
 # upper bound is the spec's budget (AUGLAB_MAX_SEEDS), so a link never asks for more than a spec accepts.
 SEEDS_RANGE: tuple[int, int] = (1, spec_limit("seeds"))
 ALPHA_RANGE: tuple[float, float] = (0.0, 2.0)
+IMAGE_SIZE_RANGE: tuple[int, int] = (16, 512)
 # The ExperimentSpec fields a link may set, in the order the form shows them.
-LINK_FIELDS: tuple[str, ...] = ("backbone", "strategy", "seeds", "mixup_alpha", "cutmix_alpha")
+LINK_FIELDS: tuple[str, ...] = ("backbone", "strategy", "seeds", "epochs", "image_size", "mixup_alpha", "cutmix_alpha")
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,10 @@ def parse_experiment_link(params: Mapping[str, str]) -> ExperimentLink:
                 problem = f"The link asked for strategy “{text}”, which is not one of {', '.join(STRATEGIES)}; the default is used."
         elif name == "seeds":
             value, problem = _number(name, text, *SEEDS_RANGE, integer=True)
+        elif name == "epochs":  # the form's bound: the AUGLAB_MAX_EPOCHS budget
+            value, problem = _number(name, text, 1, spec_limit("epochs"), integer=True)
+        elif name == "image_size":
+            value, problem = _number("image size", text, *IMAGE_SIZE_RANGE, integer=True)
         else:
             value, problem = _number(name.replace("_alpha", " α").replace("mixup", "MixUp").replace("cutmix", "CutMix"),
                                      text, *ALPHA_RANGE, integer=False)

@@ -29,7 +29,8 @@ from augment_core.experiment import ExperimentResult
 from augment_core.prove.setup import enlarge, pipeline_summary
 from augment_core.prove.report_figures import comparison_figure, curves_figure
 
-_VERDICT_COLOURS = {"helped": "#1b7f3b", "hurt": "#b3261e", "no clear difference": "#3b5b8c", "not enough runs": "#8a6d00"}
+_VERDICT_COLOURS = {"helped": "#1b7f3b", "hurt": "#b3261e", "no clear difference": "#3b5b8c", "not enough runs": "#8a6d00",
+                    "cannot tell": "#8a6d00"}
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 1100px;
        padding: 24px; color: #1f2328; background: #ffffff; line-height: 1.45; }

@@ -31,12 +31,14 @@ from augment_core.experiment import (DEMO_PIPELINE, ExperimentSpec, ImageDataset
 from augment_core.experiment.augmentation import create_train_transform
 from augment_core.experiment.loader import AugmentedBatches, Normaliser, batch_plan
 from augment_core.experiment.runner import replicate_splits, transform_seed
+from augment_core.experiment.userdata import DEFAULT_SQUARE, validation_advice
+from augment_core.prove.advice import PIPELINES
 from augment_core.settings import data_dir
 
 # Built-in data set -> experiment preset whose training settings are its defaults.
 _DEFAULT_PRESET = {"shapes": "demo", "digits": "wrong-augmentation"}
 # Engine pipeline offered beside the pipeline-editor presets (it is the demo's own).
-ENGINE_PIPELINES: dict[str, dict[str, Any]] = {"Demo pipeline (shapes: shift, rotate, scale, flip, colour)": DEMO_PIPELINE}
+ENGINE_PIPELINES: dict[str, dict[str, Any]] = PIPELINES
 
 
 @dataclass(frozen=True)
@@ -93,9 +95,9 @@ def _save_upload(data: bytes) -> str:
     return str(path)
 
 
-def prepare_zip(data: bytes, *, image_size: int, name: str = "upload") -> PreparedData:
+def prepare_zip(data: bytes, *, image_size: int, name: str = "upload", square: str = DEFAULT_SQUARE) -> PreparedData:
     """Load a zip of class folders through the engine (which refuses unsafe or unusable zips) and keep a copy."""
-    dataset, report = load_zip(data, image_size=image_size, name=name)
+    dataset, report = load_zip(data, image_size=image_size, name=name, square=square)
     return PreparedData(dataset, report, _save_upload(data), {})
 
 
@@ -115,13 +117,22 @@ def mapping_to_zip(files_by_class: dict[str, list[tuple[str, bytes]]]) -> bytes:
 
 
 def prepare_classes(files_by_class: dict[str, list[tuple[str, bytes]]], *, image_size: int,
-                    name: str = "my classes") -> PreparedData:
+                    name: str = "my classes", square: str = DEFAULT_SQUARE) -> PreparedData:
     """Teachable-Machine-style uploads (class name -> files): validated by the engine, kept as a zip."""
     named = {c.strip(): f for c, f in files_by_class.items() if c.strip()}
     if len(named) != len([c for c in files_by_class if c.strip()]) or any(not c.strip() for c in files_by_class):
         raise AugLabError("Every class needs a name, and two classes cannot share one.", hint="Name each class.",
                           field="dataset")
-    return prepare_zip(mapping_to_zip(named), image_size=image_size, name=name)
+    return prepare_zip(mapping_to_zip(named), image_size=image_size, name=name, square=square)
+
+
+def validation_warning(spec: ExperimentSpec, dataset: ImageDataset) -> str | None:
+    """Before training: a warning when each seed's validation set is too small for any verdict (see ``validation_advice``)."""
+    try:
+        _, _, val = replicate_splits(spec, dataset.labels, dataset.fixed_val)[0]
+    except AugLabError:
+        return None  # the split itself is refused elsewhere, with its own message
+    return validation_advice(len(val), len(dataset.class_names))
 
 
 pipeline_steps = step_names  # kept under the name the pages and the Runs list know
@@ -144,7 +155,7 @@ def training_data_line(spec: ExperimentSpec, dataset: ImageDataset) -> str:
     line follows the validation share and "training images per class", not the size of the data
     set: ``"5 training images per class (of 140 available), 60 validation images per class, 6 classes"``.
     """
-    _, train_idx, val_idx = replicate_splits(spec, dataset.labels)[0]
+    _, train_idx, val_idx = replicate_splits(spec, dataset.labels, dataset.fixed_val)[0]
     classes = len(dataset.class_names)
     train = np.bincount(dataset.labels[train_idx], minlength=classes)
     val = np.bincount(dataset.labels[val_idx], minlength=classes)
@@ -191,7 +202,7 @@ def show_batch(spec: ExperimentSpec, dataset: ImageDataset, *, limit: int = 16) 
     Uses the same split, batch order, transform seed and MixUp/CutMix stream as training, with
     an identity normalisation so the images can be shown.
     """
-    seed, train_idx, _ = replicate_splits(spec, dataset.labels)[0]
+    seed, train_idx, _ = replicate_splits(spec, dataset.labels, dataset.fixed_val)[0]
     images, labels = dataset.images[train_idx], dataset.labels[train_idx]
     plan = batch_plan(len(train_idx), batch_size=spec.batch_size, seed=seed, epoch=0, repeats=spec.epoch_repeats)
     positions = plan[0][:limit]
@@ -251,7 +262,7 @@ def estimate_time(spec: ExperimentSpec, dataset: ImageDataset) -> TimeEstimate:
     seconds whatever the data set's size; per-step cost does not depend on how many images there
     are, and evaluation uses the full validation set, as the run will.
     """
-    _, train_idx, _ = replicate_splits(spec, dataset.labels)[0]
+    _, train_idx, _ = replicate_splits(spec, dataset.labels, dataset.fixed_val)[0]
     classes = len(dataset.class_names)
     steps_per_epoch = len(batch_plan(len(train_idx), batch_size=spec.batch_size, seed=0, epoch=0, repeats=spec.epoch_repeats))
     probe_per_class = max(1, math.ceil(2 * spec.batch_size / classes))
@@ -266,7 +277,7 @@ def estimate_time(spec: ExperimentSpec, dataset: ImageDataset) -> TimeEstimate:
     probe_seconds = time.perf_counter() - tic
     if result.status != "completed":
         raise AugLabError(f"The timing probe did not finish: {result.message}", field="estimate")
-    probe_train = len(replicate_splits(probe, dataset.labels)[0][1])
+    probe_train = len(replicate_splits(probe, dataset.labels, dataset.fixed_val)[0][1])
     probe_steps = len(batch_plan(probe_train, batch_size=spec.batch_size, seed=0, epoch=0))
     # Evaluation: from an arm's last training step to its epoch record. Epoch 1 warms caches; use the rest when there are.
     evals = [t - stamps[i - 1][1] for i, (kind, t) in enumerate(stamps) if kind == "epoch" and i > 0]

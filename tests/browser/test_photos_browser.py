@@ -1,0 +1,133 @@
+"""Issue 13's journey in Chromium: a zip of photos, proposed settings, the embedded backbone's verdict,
+an ImageNet backbone downloaded (from a local file:// URL) with a progress bar, the model tried on a
+new photo and exported, and the ONNX file agreeing with the page."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+
+from augment_core.experiment.models import MobileNetV3Small, init_weights
+from tests.browser.conftest import start_app, stop_app, wait_for_app
+from tests.photos import photo_crops, photo_zip
+
+VERDICT = "text=/Neither model learned|final validation accuracy changed by/"
+
+
+@pytest.fixture
+def photo_app(tmp_path, monkeypatch):
+    """The app with MobileNetV3 weights (random, torchvision names) behind a file:// URL and an empty hub cache."""
+    model = MobileNetV3Small()
+    init_weights(model, torch.Generator().manual_seed(0))
+    raw = tmp_path / "raw.pth"
+    torch.save(model.state_dict(), raw)
+    served = tmp_path / f"mobilenet_v3_small-{hashlib.sha256(raw.read_bytes()).hexdigest()[:8]}.pth"
+    raw.rename(served)
+    monkeypatch.setenv("AUGLAB_MOBILENET_URL", served.as_uri())
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    (tmp_path / "data").mkdir()
+    process, url = start_app(tmp_path / "data")
+    yield url
+    stop_app(process)
+
+
+def _set_number(page, label: str, value: int) -> None:
+    box = page.locator(f"input[aria-label='{label}']")
+    box.fill(str(value))
+    box.press("Enter")
+    wait_for_app(page)
+
+
+def _choose(page, label: str, option: str) -> None:
+    page.locator(f"[data-testid='stSelectbox']:has-text('{label}')").first.click()
+    page.get_by_role("option", name=option).click()
+    wait_for_app(page)
+
+
+def _train(page) -> str:
+    page.get_by_role("button", name="Start training").click()
+    page.wait_for_selector(VERDICT, timeout=600_000)
+    wait_for_app(page)
+    return page.inner_text("body")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)  # two real trainings on a shared 2-core machine
+def test_photo_zip_to_verdict_to_a_model_you_can_take_away(browser, photo_app, tmp_path):
+    context = browser.new_context(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{photo_app}/experiment")
+    wait_for_app(page)
+    page.locator("[data-testid='stButtonGroup'] button", has_text="Zip of class folders").click()
+    wait_for_app(page)
+    page.locator("[data-testid='stFileUploader'] input[type=file]").first.set_input_files(
+        {"name": "photos.zip", "mimeType": "application/zip", "buffer": photo_zip(12, val_per_class=6)})
+    page.wait_for_selector("text=Why these settings (your images look like photos)")
+    wait_for_app(page)
+    body = page.inner_text("body")
+    assert "own split is kept" in body
+    assert "Steps: Affine, HorizontalFlip (p=0.5), ColorJitter (p=0.8)\n" in body  # the photo pipeline: no ChannelShuffle
+    assert "Download the MobileNetV3-Small weights" in body  # proposed, and nothing fetched yet
+
+    # 1. The embedded backbone: the page says what it was pre-trained on, then the run's verdict.
+    _choose(page, "Backbone", "Small CNN, pre-trained on synthetic contours (embedded)")
+    assert "has never seen a photograph" in page.inner_text("body")
+    _set_number(page, "Image size (px)", 48)
+    _set_number(page, "Epochs", 2)
+    _set_number(page, "Seeds", 2)
+    body = _train(page)
+    if "Neither model learned" in body:
+        assert "What to try next" in body and "Use a backbone pre-trained on photos" in body
+    page.get_by_role("button", name="Hide this result").click()
+    wait_for_app(page)
+
+    # 2. MobileNetV3-Small: download once with a progress bar, train, try, export.
+    _choose(page, "Backbone", "MobileNetV3-Small, ImageNet (downloads 10 MB once; fastest on a CPU)")
+    page.get_by_role("button", name="Download the MobileNetV3-Small weights").click()
+    page.wait_for_selector("text=Download the MobileNetV3-Small weights", state="detached", timeout=60_000)
+    wait_for_app(page)
+    _set_number(page, "Image size (px)", 64)
+    _set_number(page, "Epochs", 1)
+    _set_number(page, "Seeds", 2)
+    body = _train(page)
+    assert "MobileNetV3-Small" in body
+    page.get_by_role("tab", name="Try the model").click()
+    name, photo = photo_crops("cat", 1, seed=1234)[0]
+    page.locator("[data-testid='stFileUploader']:has-text('A new image to classify') input[type=file]").set_input_files(
+        {"name": name, "mimeType": "image/jpeg", "buffer": photo})
+    page.wait_for_selector("text=as the model sees it")
+    wait_for_app(page)
+    bars = page.locator("[data-testid='stProgress']").all_inner_texts()
+    shown = {m.group(1): float(m.group(2)) / 100 for t in bars for m in [re.match(r"(cat|coffee): ([\d.]+)%", t.strip())] if m}
+    assert set(shown) == {"cat", "coffee"}, bars
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download this model (ONNX, TorchScript, labels, predict.py)").last.click()
+    bundle = tmp_path / "model.zip"
+    download.value.save_as(bundle)
+    context.close()
+
+    import onnxruntime as ort
+
+    from augment_core.experiment.userdata import square_resize
+    from augment_core.transforms.images import load_image
+
+    with zipfile.ZipFile(bundle) as archive:
+        meta = json.loads(archive.read("model.json"))
+        session = ort.InferenceSession(archive.read("model.onnx"), providers=["CPUExecutionProvider"])
+    size = meta["input"]["size"]
+    square = square_resize(load_image(photo, name).array, size, meta["input"]["square"])
+    logits = session.run(None, {"image": (square.astype(np.float32) / 255).transpose(2, 0, 1)[None]})[0][0]
+    probs = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    onnx_probs = dict(zip(meta["labels"], probs.tolist()))
+    # The last "Download this model" is the augmented arm, shown in the right column: compare with its bars.
+    page_probs = {k: v for k, v in zip([m.group(1) for t in bars[-2:] for m in [re.match(r"(cat|coffee)", t.strip())] if m],
+                                        [float(re.search(r"([\d.]+)%", t).group(1)) / 100 for t in bars[-2:]])}
+    assert all(abs(onnx_probs[c] - page_probs[c]) < 0.002 for c in page_probs), (onnx_probs, page_probs)
