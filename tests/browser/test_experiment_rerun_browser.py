@@ -71,7 +71,7 @@ def test_two_runs_in_a_row_on_an_uploaded_zip(page, app_url, tmp_path):
     _set_number(page, "Seeds", 2)  # change one number and start again
     _run_and_wait(page)
     second = _result_caption(page)
-    assert "mine.zip: 1 epochs × 2 seeds" in second
+    assert second.startswith("mine.zip · ") and "1 ep × 2 seeds" in second  # run name: data, backbone, pipeline, numbers
     assert "data: uploaded images" in second and second.split("pipeline: ")[1].split(" · ")[0] == first.split("pipeline: ")[1].split(" · ")[0]
     assert "Using mine.zip" in page.inner_text("[data-testid='stMain']")
 
