@@ -126,3 +126,14 @@ def test_ablation_of_a_one_step_pipeline_compares_with_none():
     assert [a.name for a in result.arms.spec.arms] == [FULL_ARM]
     assert len(result.steps) == 1 and result.steps[0].effect is not None and result.steps[0].effect.n == 2
     assert "1. HorizontalFlip" in result.summary
+
+
+def test_the_augmented_arm_trains_alone_with_a_frozen_prefix():
+    # the plain arm's feature cache once looked up models["plain"] when only the augmented arm trained
+    from augment_core.experiment import create_spec_preset, run_experiment
+
+    spec = create_spec_preset("demo", epochs=1, seeds=1, strategy="head", dataset_options={"per_class": 8, "seed": 1},
+                              train_per_class=3)
+    result = run_experiment(spec, arms=("augmented",))
+    assert result.status == "completed", result.message
+    assert {e.arm for e in result.epochs} == {"augmented"}

@@ -365,8 +365,10 @@ def run_replicate(replicate: Replicate, data: ImageDataset, *, counter: StepCoun
         sources["augmented"] = augmented
     sources = {arm: sources[arm] for arm in replicate.arms}  # the augmented source is only started when that arm trains
     models: dict[str, SplitModel] = {arm: apply_strategy(initial, spec.strategy) for arm in sources}
-    cached = cache_plain_features(plain, models["plain"], max_bytes=get_int("AUGLAB_FEATURE_CACHE_MB") * 2**20)
-    sources = {arm: cached if source is plain else source for arm, source in sources.items()}
+    unaugmented = [arm for arm, source in sources.items() if source is plain]  # none when only the augmented arm trains
+    if unaugmented:  # their frozen-prefix features, computed once (the prefix is frozen and identical in every arm)
+        cached = cache_plain_features(plain, models[unaugmented[0]], max_bytes=get_int("AUGLAB_FEATURE_CACHE_MB") * 2**20)
+        sources = {arm: cached if source is plain else source for arm, source in sources.items()}
     optimizers = {arm: make_optimizer(models[arm], spec) for arm in sources}
     val_x = normalise(data.images[val_idx])
     val_y = torch.from_numpy(data.labels[val_idx])
