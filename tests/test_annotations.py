@@ -90,7 +90,7 @@ def test_bad_masks_are_refused(data, match):
 
 def test_annotations_follow_geometry_but_not_colour():
     sample = load_annotated_sample("Shapes")
-    flip = pl.add_step(pl.Pipeline(), "HorizontalFlip")
+    flip = pl.add_step(pl.Pipeline(), "HorizontalFlip", p=1.0)  # every draw flips (new flips default to p = 0.5)
     colour = pl.add_step(pl.Pipeline(), "ColorJitter")
     width = sample.image.shape[1]
     for pipe, expect_moved in ((flip, True), (colour, False)):
