@@ -231,6 +231,20 @@ class StepCounter:
         return min(1.0, self.done / max(1, self.total))
 
 
+def deliver_replicate(replicate: Replicate, epochs: list[EpochRecord], finals: list[FinalEvaluation], *,
+                      counter: StepCounter, on_epoch: EpochCallback, on_final: Callable[[FinalEvaluation], None],
+                      on_batch: BatchProgressCallback | None) -> None:
+    """Hand a replicate trained elsewhere (another process, a Ray node) to the run: its epochs, finals and progress."""
+    for record in epochs:
+        on_epoch(record)
+    for final in finals:
+        on_final(final)
+    counter.done += replicate.steps
+    if on_batch is not None:
+        on_batch(BatchProgress("augmented", replicate.index, replicate.spec.epochs, 1, 1, float("nan"),
+                               min(1.0, counter.done / max(1, counter.total))))
+
+
 def storage_error_message(exc: BaseException) -> str:
     """Plain words for a write that failed (disk full, read-only folder, I/O error)."""
     text = str(exc)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 from augment_core.experiment import (BatchProgress, EpochRecord, FinalEvaluation, ImageDataset, Replicate, StepCounter,
-                                     run_replicate)
+                                     deliver_replicate, run_replicate)
 
 
 def train_replicate(replicate: Replicate, data: ImageDataset) -> tuple[list[EpochRecord], list[FinalEvaluation]]:
@@ -63,14 +63,8 @@ class ProcessExecutor:
                     for future in done:
                         replicate = pending.pop(future)
                         epochs, finals = future.result()
-                        for record in epochs:
-                            on_epoch(record)
-                        for final in finals:
-                            on_final(final)
-                        counter.done += replicate.steps
-                        if on_batch is not None:
-                            on_batch(BatchProgress("augmented", replicate.index, replicate.spec.epochs, 1, 1, float("nan"),
-                                                   min(1.0, counter.done / max(1, counter.total))))
+                        deliver_replicate(replicate, epochs, finals, counter=counter, on_epoch=on_epoch, on_final=on_final,
+                                          on_batch=on_batch)
             finally:
                 for future in pending:
                     future.cancel()

@@ -26,7 +26,7 @@ from typing import Any
 
 from augment_core.errors import AugLabError
 from augment_core.experiment import (BatchProgress, EpochRecord, FinalEvaluation, ImageDataset, Replicate, StepCounter,
-                                     run_replicate)
+                                     deliver_replicate, run_replicate)
 from augment_core.settings import get_setting
 
 _ROOT = Path(__file__).resolve().parents[2]  # the folder holding augment_core, for nodes on this machine
@@ -109,14 +109,8 @@ class RayExecutor:
                     replicate = pending.pop(ref)
                     epochs, finals, node = ray.get(ref)
                     self.nodes.add(node)
-                    for record in epochs:
-                        on_epoch(record)
-                    for final in finals:
-                        on_final(final)
-                    counter.done += replicate.steps
-                    if on_batch is not None:
-                        on_batch(BatchProgress("augmented", replicate.index, replicate.spec.epochs, 1, 1, float("nan"),
-                                               min(1.0, counter.done / max(1, counter.total))))
+                    deliver_replicate(replicate, epochs, finals, counter=counter, on_epoch=on_epoch, on_final=on_final,
+                                      on_batch=on_batch)
         finally:
             for ref in pending:
                 ray.cancel(ref, force=True)
