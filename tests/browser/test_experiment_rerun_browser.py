@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import numpy as np
@@ -33,13 +34,21 @@ def _set_number(page, label: str, value: int) -> None:
     wait_for_app(page)
 
 
-def _run_and_wait(page) -> None:
+def _run_and_wait(page, seeds: int) -> None:
+    """Start the run and wait for its result.
+
+    A run this small can finish (in a few seconds) before the live view is ever seen, so the
+    test waits for the result of *this* run (its title names the data and the seed count)
+    rather than for the live "Training:" header.
+    """
     start = page.get_by_role("button", name="Start training")
     errors = page.eval_on_selector_all("[data-testid='stAlertContentError']", "els => els.map(e => e.textContent)")
     assert not errors, errors
     start.click()
-    page.wait_for_selector("text=Training: mine.zip", timeout=300_000)  # may wait in the queue behind earlier tests' runs
-    page.wait_for_selector("text=Set up the next run", timeout=400_000)  # the CPU is shared; no time is asserted
+    title = re.compile(rf"^Result: mine\.zip · .* · 1 ep × {seeds} seeds$")
+    # it may wait in the queue behind earlier tests' runs, on a CPU shared with other work; no time is asserted
+    page.get_by_text(title).wait_for(timeout=600_000)
+    page.wait_for_selector("text=Set up the next run", timeout=60_000)
     wait_for_app(page)
 
 
@@ -59,7 +68,7 @@ def test_two_runs_in_a_row_on_an_uploaded_zip(page, app_url, tmp_path):
     wait_for_app(page)
     for label, value in (("Epochs", 1), ("Seeds", 1), ("Image size (px)", 16), ("Passes per epoch", 1)):
         _set_number(page, label, value)
-    _run_and_wait(page)
+    _run_and_wait(page, seeds=1)
 
     first = _result_caption(page)
     assert "data: uploaded images" in first and "pipeline: " in first
@@ -69,7 +78,7 @@ def test_two_runs_in_a_row_on_an_uploaded_zip(page, app_url, tmp_path):
     assert "Using mine.zip" in body and "24 images kept" in body
     assert page.locator("input[aria-label='Epochs']").input_value() == "1"
     _set_number(page, "Seeds", 2)  # change one number and start again
-    _run_and_wait(page)
+    _run_and_wait(page, seeds=2)
     second = _result_caption(page)
     assert second.startswith("mine.zip · ") and "1 ep × 2 seeds" in second  # run name: data, backbone, pipeline, numbers
     assert "data: uploaded images" in second and second.split("pipeline: ")[1].split(" · ")[0] == first.split("pipeline: ")[1].split(" · ")[0]
