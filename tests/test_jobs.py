@@ -86,12 +86,10 @@ def test_queue_position_estimate_uses_running_progress_and_typical_run_times(man
     assert manager.snapshot(str(waiting[0])).starts_in_s is None  # nothing running yet: unknown
     queue.claim("w")
     from augment_core.experiment import BatchProgress
-    queue.heartbeat(running, "w", BatchProgress("plain", 0, 1, 1, 3, 0.5, 0.5))
-    queue.store._conn().execute("UPDATE runs SET started_at=? WHERE id=?",
-                                ("2000-01-01T00:00:00+00:00", running))  # long ago: elapsed is large
-    queue.store._conn().commit()
+    queue.heartbeat(running, "w", BatchProgress("plain", 0, 1, 1, 3, 0.5, 0.5, 600.0))  # the worker measured 10 min left
     first, second = (manager.snapshot(str(i)) for i in waiting)
     assert first.position == 1 and second.position == 2
+    assert 590 <= first.starts_in_s <= 600  # the running run's measured time left, less the time since its heartbeat
     assert second.starts_in_s == pytest.approx(first.starts_in_s + 120, rel=0.01)
     assert "2nd in the queue, starts in about" in second.queue_text()
 
@@ -160,3 +158,20 @@ def test_eta_durations_and_ordinals():
     assert [format_duration(s) for s in (None, 42, 185, 3720)] == ["—", "42 s", "3 min 5 s", "1 h 2 min"]
     assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 102)] == \
         ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "102nd"]
+
+
+def test_time_left_is_the_workers_measured_pace_not_the_fraction_extrapolated(managers):
+    """The worker measures the pace (set-up excluded); the page subtracts the time since that heartbeat."""
+    from augment_core.experiment import BatchProgress
+
+    manager = managers()  # no in-process worker: this test plays the worker through the queue
+    job = manager.start("alice", SPEC)
+    queue = manager.queue
+    run_id, _ = queue.claim("w1")
+    queue.heartbeat(run_id, "w1", BatchProgress("plain", 0, 1, 1, 4, 0.7, 0.05, None))
+    snap = manager.snapshot(job)
+    assert snap.status == "running" and snap.eta_s is None and not snap.busy  # measured pace not known yet
+    queue.heartbeat(run_id, "w1", BatchProgress("plain", 0, 1, 2, 4, 0.7, 0.1, 90.0, True))
+    snap = manager.snapshot(job)
+    assert snap.eta_s is not None and 85.0 <= snap.eta_s <= 90.0 and snap.busy
+    assert "busy" in snap.eta_text() and "1 min" in snap.eta_text()

@@ -58,8 +58,7 @@ def progress_text(snap: JobSnapshot) -> str:
         return f"Waiting: {snap.queue_text()}"
     if snap.cancel_requested:
         return f"{snap.fraction:.0%} · stopping after the current step…"
-    eta = "estimating time left…" if snap.eta_s is None else f"about {format_duration(snap.eta_s)} left"
-    return f"{snap.fraction:.0%} · {snap.phase()} · {format_duration(snap.elapsed_s)} elapsed · {eta}"
+    return f"{snap.fraction:.0%} · {snap.phase()} · {format_duration(snap.elapsed_s)} elapsed · {snap.eta_text()}"
 
 
 def live_job_panel(manager: JobManager, job_id: str, *, key: str = "live") -> None:

@@ -39,6 +39,8 @@ class BatchProgress:
     batches: int  # steps per epoch
     loss: float  # this step's training loss
     fraction: float  # share of the whole experiment done, 0-1 (for a progress bar)
+    eta_s: float | None = None  # seconds left at the measured recent pace (None until it can be measured)
+    busy: bool = False  # other work shared the CPU when this step ended (the time left then moves with it)
 
 
 @dataclass(frozen=True)

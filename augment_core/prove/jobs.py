@@ -60,6 +60,14 @@ class JobSnapshot:
     position: int | None = None  # 1-based place in the queue while queued
     starts_in_s: float | None = None  # guess of when a queued run starts (None: unknown)
     cancel_requested: bool = False  # a cancel was asked; the worker stops after its current step
+    busy: bool = False  # the worker's machine had other work sharing its CPU at the last step
+
+    def eta_text(self) -> str:
+        """"about 3 min 5 s left" (and that it may move when the machine is busy); "estimating time left…" before."""
+        if self.eta_s is None:
+            return "estimating time left…"
+        text = f"about {format_duration(self.eta_s)} left"
+        return text + " (the machine is busy with other work, so this may move)" if self.busy else text
 
     @property
     def running(self) -> bool:
@@ -98,10 +106,22 @@ def ordinal(n: int) -> str:
 
 
 def estimate_eta(fraction: float, elapsed_s: float) -> float | None:
-    """Seconds left if the rest goes at the average pace so far; None before any progress."""
+    """Seconds left if the rest goes at the average pace so far; None before any progress.
+
+    A fallback for callers with nothing better: it charges the set-up before the first step to
+    every later step. Running jobs use the worker's measured pace instead (:func:`_time_left`).
+    """
     if fraction <= 0 or elapsed_s <= 0:
         return None
     return max(0.0, elapsed_s * (1.0 - fraction) / fraction)
+
+
+def _time_left(state: RunState) -> float | None:
+    """The worker's measured time left at its last heartbeat, less the time since; None until it has measured."""
+    progress = state.progress
+    if progress is None or progress.eta_s is None:
+        return None
+    return max(0.0, progress.eta_s - (state.heartbeat_age_s or 0.0))
 
 
 def format_duration(seconds: float | None) -> str:
@@ -203,11 +223,12 @@ class JobManager:
         stored = queue.store.load_run(state.run_id)
         fraction = 1.0 if state.status == "completed" else (state.progress.fraction if state.progress else 0.0)
         elapsed = stored.seconds if state.status in FINISHED else _elapsed(state.started_at)
-        eta = estimate_eta(fraction, elapsed) if state.status == "running" else (None if state.status == "queued" else 0.0)
+        eta = _time_left(state) if state.status == "running" else (None if state.status == "queued" else 0.0)
         starts = self._starts_in(queue, state) if state.status == "queued" else None
         return JobSnapshot(str(state.run_id), state.spec, state.status, state.message, state.run_id, tuple(stored.epochs),
                            state.progress, fraction, elapsed, eta, stored if state.status in FINISHED else None,
-                           state.position, starts, state.cancel_requested)
+                           state.position, starts, state.cancel_requested,
+                           bool(state.progress and state.progress.busy and state.status == "running"))
 
     def _starts_in(self, queue: RunQueue, state: RunState) -> float | None:
         """Guess: the soonest running run's time left, plus a typical run's time per run ahead, shared by the workers."""
@@ -215,8 +236,7 @@ class JobManager:
         lefts = []
         for run_id in active["running"]:
             other = queue.state(run_id)
-            if other.progress is not None:
-                lefts.append(estimate_eta(other.progress.fraction, _elapsed(other.started_at)))
+            lefts.append(_time_left(other))
         known = [x for x in lefts if x is not None]
         typical = queue.recent_seconds()
         if not active["running"]:

@@ -15,7 +15,6 @@ import errno
 import hashlib
 import io
 import math
-import os
 import time
 import zipfile
 from dataclasses import dataclass, replace
@@ -30,7 +29,7 @@ from augment_core.experiment import (DEMO_PIPELINE, ExperimentSpec, ImageDataset
                                      create_spec_preset, get_dataset_info, load_zip, run_experiment)
 from augment_core.experiment.augmentation import create_train_transform
 from augment_core.experiment.loader import AugmentedBatches, Normaliser, batch_plan
-from augment_core.experiment.runner import replicate_splits, transform_seed
+from augment_core.experiment.runner import machine_load, replicate_splits, transform_seed
 from augment_core.experiment.userdata import DEFAULT_SQUARE, validation_advice
 from augment_core.prove.advice import PIPELINES
 from augment_core.settings import data_dir
@@ -245,14 +244,6 @@ class TimeEstimate:
         return self.load > 1.0
 
 
-def _machine_load() -> float:
-    """The 1-minute load average per core (0 where the platform has none)."""
-    try:
-        return os.getloadavg()[0] / max(1, os.cpu_count() or 1)
-    except (AttributeError, OSError):
-        return 0.0
-
-
 def estimate_time(spec: ExperimentSpec, dataset: ImageDataset) -> TimeEstimate:
     """Run one short replicate (two epochs, a few steps per arm) and scale it up to the full spec.
 
@@ -270,7 +261,7 @@ def estimate_time(spec: ExperimentSpec, dataset: ImageDataset) -> TimeEstimate:
         probe_per_class = min(probe_per_class, spec.train_per_class)
     probe = replace(spec, epochs=2, seeds=1, folds=0, epoch_repeats=1, train_per_class=probe_per_class)
     stamps: list[tuple[str, float]] = []  # ("batch" | "epoch", time) in the order the engine reports them
-    load = _machine_load()
+    load = machine_load()
     tic = time.perf_counter()
     result = run_experiment(probe, dataset=dataset, on_batch=lambda _: stamps.append(("batch", time.perf_counter())),
                             on_epoch=lambda _: stamps.append(("epoch", time.perf_counter())))
