@@ -10,8 +10,8 @@ from augment_core.prove import (check_pipeline, enlarge, estimate_time, pipeline
                                  validation_warning)
 from augment_core.prove import default_manager, format_duration
 from ui.common import page_header, show_error
-from ui.experiment_form import (apply_link, augmentation_section, build_spec, data_section, remember_form, restore_form,
-                                training_section)
+from ui.experiment_form import augmentation_section, build_spec, data_section, training_section
+from ui.form_memory import apply_link, remember_form, restore_form
 from ui.job_panel import current_snapshot, live_job_panel, owner_token, session_secret
 from ui.results_view import results_view
 

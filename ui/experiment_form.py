@@ -22,87 +22,15 @@ from augment_core.experiment import (SQUARE_MODES, STRATEGIES, ExperimentSpec, f
 from augment_core.prove import Proposal, propose_settings, run_name
 from augment_core.prove import (ENGINE_PIPELINES, PreparedData, class_samples, default_spec, enlarge, pipeline_steps, prepare_builtin, prepare_classes, prepare_zip)
 from augment_core.experiment import build_compose, spec_limit
-from augment_core.prove import ALPHA_RANGE, IMAGE_SIZE_RANGE, SEEDS_RANGE, parse_experiment_link, link_signature
+from augment_core.prove import ALPHA_RANGE, IMAGE_SIZE_RANGE, SEEDS_RANGE
 from augment_core.pipelines import training_dict
 from augment_core.pipelines import create_pipeline_preset, get_pipeline_preset, list_pipeline_presets
 from augment_core.transforms import IMAGE_TYPES, render_grid_bounded
 from ui.common import show_error
+from ui.form_memory import KEPT_CLASSES, KEPT_ZIP, K, derived_default, take_link
 from ui.pipeline_state import get_pipeline, pipeline_dict
 
 SOURCES = ("Built-in", "Zip of class folders", "My classes")
-K = "exp"  # widget key prefix
-_LINK_APPLIED = f"{K}:link_applied"  # signature of the last link whose values were put into the widgets
-_LINK_PENDING = f"{K}:link_pending"  # checked link values not yet written into their widgets
-
-
-def apply_link() -> list[str]:
-    """Read ExperimentSpec fields from the URL (links from lessons) once per distinct link.
-
-    The values that fit are written into the widgets' session state just before each widget is
-    drawn (see :func:`_take_link`); returns a message for each value that did not fit, for as long
-    as the link is in the URL.
-    """
-    link = parse_experiment_link(st.query_params.to_dict())
-    signature = link_signature(st.query_params.to_dict())
-    if signature and st.session_state.get(_LINK_APPLIED) != signature:
-        st.session_state[_LINK_APPLIED] = signature
-        st.session_state[_LINK_PENDING] = dict(link.values)
-    return list(link.problems)
-
-
-def _take_link(field: str, key: str) -> None:
-    """Put a pending link value for ``field`` into widget ``key`` (once)."""
-    pending: dict[str, Any] = st.session_state.get(_LINK_PENDING, {})
-    if field in pending:
-        st.session_state[key] = pending.pop(field)
-
-
-_KEEP = f"{K}:keep:"  # shadow copies of the form's widget values: session keys that belong to no widget
-# Keys that are not values a widget can be given back (uploaders, buttons) or are kept elsewhere.
-_NOT_KEPT_KEYS = {f"{K}:zip", f"{K}:add_class", f"{K}:estimate", f"{K}:estimate_for", f"{K}:show_batch", f"{K}:hidden",
-                  f"{K}:class_ids"}
-_NOT_KEPT_PARTS = (":files", ":remove", ":forget", _KEEP, ":default", f"{K}:link_", f"{K}:kept_")
-_KEPT_ZIP = f"{K}:kept_zip"  # (file name, bytes) of the last zip uploaded
-_KEPT_CLASSES = f"{K}:kept_classes"  # {class id: [(file name, bytes), ...]} of the last per-class uploads
-
-
-def restore_form() -> None:
-    """Give the form's widgets back the values they had when the form was last drawn.
-
-    Streamlit forgets a widget's value when a run does not draw it (the page showing a running
-    job, another page), and the form would come back with the built-in data, the demo pipeline and
-    default numbers: a run the user never asked for. Call first; :func:`remember_form` at the end.
-    """
-    for key, value in list(st.session_state.items()):
-        widget = key.removeprefix(_KEEP)
-        # None too: after a value is given back, the browser's segmented control reports None once (a
-        # "required" control never holds None), and the form would switch to another data source.
-        if key.startswith(_KEEP) and (widget not in st.session_state or st.session_state[widget] is None):
-            st.session_state[widget] = value
-
-
-def remember_form() -> None:
-    """Keep a copy of every form widget's value in keys that outlive the widgets."""
-    for key, value in list(st.session_state.items()):
-        if (key.startswith(f"{K}:") and value is not None and key not in _NOT_KEPT_KEYS
-                and not any(part in key for part in _NOT_KEPT_PARTS)):
-            st.session_state[_KEEP + key] = value
-
-
-def derived_default(key: str, value: Any) -> None:
-    """Seed widget ``key`` with a default computed from the chosen data, and follow it when it changes.
-
-    The value follows the default for as long as the widget still holds the previous default; once
-    the user sets another value, theirs stands (passes per epoch follow the number of images, say,
-    unless the user typed their own).
-    """
-    marker = f"{key}:default"
-    previous = st.session_state.get(marker)
-    if key not in st.session_state or (previous is not None and st.session_state[key] == previous):
-        st.session_state[key] = value
-    st.session_state[marker] = value
-
-
 @dataclass(frozen=True)
 class DataChoice:
     """What the data section produced."""
@@ -150,9 +78,9 @@ def _class_uploads() -> dict[str, list[tuple[str, bytes]]]:
             if len(ids) > 2 and st.button("Remove this class", key=f"{K}:class:{class_id}:remove", icon=":material/delete:",
                                                   help="Drop this class and its images from the data set."):
                 ids.remove(class_id)
-                st.session_state.get(_KEPT_CLASSES, {}).pop(class_id, None)
+                st.session_state.get(KEPT_CLASSES, {}).pop(class_id, None)
                 st.rerun()
-            kept: dict[int, list[tuple[str, bytes]]] = st.session_state.setdefault(_KEPT_CLASSES, {})
+            kept: dict[int, list[tuple[str, bytes]]] = st.session_state.setdefault(KEPT_CLASSES, {})
             if files:
                 kept[class_id] = [(f.name, f.getvalue()) for f in files]
             elif kept.get(class_id):
@@ -195,7 +123,7 @@ def report_view(prepared: PreparedData) -> None:
 
 def _image_size(source: str) -> int:
     """The image size the training section will use for ``source`` (its widget's value, a link's, or the default)."""
-    _take_link("image_size", f"{K}:{source}:image_size")  # before the data are prepared at that size
+    take_link("image_size", f"{K}:{source}:image_size")  # before the data are prepared at that size
     fallback = st.session_state.get(f"{K}:{source}:proposed_size", default_spec(source).image_size)  # survives hidden widgets
     return int(st.session_state.get(f"{K}:{source}:image_size", fallback))
 
@@ -221,11 +149,11 @@ def data_section() -> DataChoice:
             prepared = _builtin(name, _image_size(name), json.dumps(options, sort_keys=True))
             choice = DataChoice(name, prepared)
         elif source == "Zip of class folders":
-            kept = st.session_state.get(_KEPT_ZIP)
+            kept = st.session_state.get(KEPT_ZIP)
             upload = st.file_uploader("A zip with one folder per class (cats/…, dogs/…)" if kept is None else "Another zip (replaces the one in use)",
                                       type=["zip"], key=f"{K}:zip", help="Each top-level folder is a class; its images are that class's examples.")
             if upload is not None:
-                kept = st.session_state[_KEPT_ZIP] = (upload.name, upload.getvalue())
+                kept = st.session_state[KEPT_ZIP] = (upload.name, upload.getvalue())
             if kept is None:
                 st.info("Upload a zip of class folders to start.", icon=":material/folder_zip:")
                 return DataChoice("zip", None)
@@ -234,7 +162,7 @@ def data_section() -> DataChoice:
             left, right = st.columns([4, 1], vertical_alignment="center")
             left.markdown(f":material/folder_zip: Using **{file_name}** ({len(data) / 1e6:.1f} MB)")
             if right.button("Forget it", key=f"{K}:forget_zip", icon=":material/close:", help="Stop using this zip; upload another."):
-                st.session_state.pop(_KEPT_ZIP, None)
+                st.session_state.pop(KEPT_ZIP, None)
                 st.rerun()
             square = _square_choice()
             choice = DataChoice("zip", _zip(hashlib.sha256(data).hexdigest(), data, _image_size("zip"), file_name, square), square)
@@ -324,8 +252,8 @@ def augmentation_section(prepared: PreparedData | None, source: str = "") -> tup
             except AugLabError as exc:
                 show_error(exc)
     mix_l, mix_r = st.columns(2)
-    _take_link("mixup_alpha", f"{K}:mixup")
-    _take_link("cutmix_alpha", f"{K}:cutmix")
+    take_link("mixup_alpha", f"{K}:mixup")
+    take_link("cutmix_alpha", f"{K}:cutmix")
     st.session_state.setdefault(f"{K}:mixup", 0.0)
     st.session_state.setdefault(f"{K}:cutmix", 0.0)
     mixup = mix_l.number_input("MixUp α (0 = off)", *ALPHA_RANGE, step=0.1, key=f"{K}:mixup",
@@ -372,7 +300,7 @@ def training_section(source: str, prepared: PreparedData | None) -> dict[str, An
     k = f"{K}:{source}"
     backbones = list_backbones()
     for field in ("backbone", "strategy", "seeds", "epochs", "image_size"):
-        _take_link(field, f"{k}:{field}")
+        take_link(field, f"{k}:{field}")
     # Every default below is computed from the chosen data; it follows the data unless the user set it.
     derived_default(f"{k}:backbone", base.backbone if base.backbone in backbones else backbones[0])
     derived_default(f"{k}:strategy", base.strategy)

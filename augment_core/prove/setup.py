@@ -29,7 +29,8 @@ from augment_core.experiment import (DEMO_PIPELINE, ExperimentSpec, ImageDataset
                                      create_spec_preset, get_dataset_info, load_zip, run_experiment)
 from augment_core.experiment.augmentation import create_train_transform
 from augment_core.experiment.loader import AugmentedBatches, Normaliser, batch_plan
-from augment_core.experiment.runner import machine_load, replicate_splits, transform_seed
+from augment_core.experiment.progress import machine_load
+from augment_core.experiment.runner import replicate_splits, transform_seed
 from augment_core.experiment.userdata import DEFAULT_SQUARE, validation_advice
 from augment_core.prove.advice import PIPELINES
 from augment_core.settings import data_dir
