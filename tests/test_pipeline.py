@@ -8,6 +8,7 @@ import pytest
 
 from augment_core import AugLabError
 from augment_core.pipelines import model as pl
+from augment_core.pipelines import widget_values
 from augment_core.transforms import catalog
 
 
@@ -85,10 +86,10 @@ def test_geometry_report_says_what_moves_annotations():
 
 
 def test_widget_values_invert_arguments_and_flag_what_no_slider_shows():
-    values, inexact = pl.widget_values(pl.Step("Rotate", {"limit": (-500.0, 15.0), "fill": 0}), (64, 80))
+    values, inexact = widget_values(pl.Step("Rotate", {"limit": (-500.0, 15.0), "fill": 0}), (64, 80))
     assert values["limit"] == (-180, 15) and values["fill"] == (0, 0, 0) and inexact == ["limit"]
     affine = pl.add_step(pl.Pipeline(), "Affine", {"scale": (0.9, 1.1)}).items[0]
-    values, inexact = pl.widget_values(affine, (64, 80))
+    values, inexact = widget_values(affine, (64, 80))
     assert values["scale"] == (0.9, 1.1) and "scale" not in inexact
 
 

@@ -15,6 +15,7 @@ from augment_core import AugLabError
 from augment_core.transforms import catalog
 
 from augment_core.pipelines import model as pl
+from augment_core.pipelines import widget_values
 from augment_core.transforms import to_kwargs
 from augment_core.pipelines import (DATA_KINDS, LabelWarning, create_pipeline_preset, get_pipeline_preset, list_data_kinds, list_pipeline_presets)
 from ui.common import show_error
@@ -137,7 +138,7 @@ def _step_params(step: pl.Step, image_size: tuple[int, int]) -> None:
     specs = spec.visible_params(image_size)
     prefix = _key(step.key, f"args:{image_size if spec.size_dependent else ''}")
     if f"{prefix}:seeded" not in st.session_state:
-        values, inexact = pl.widget_values(step, image_size)
+        values, inexact = widget_values(step, image_size)
         set_widget_values(specs, prefix, values)
         st.session_state[f"{prefix}:seeded"] = (values, inexact)
     seeded, inexact = st.session_state[f"{prefix}:seeded"]

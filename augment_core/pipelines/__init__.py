@@ -2,7 +2,8 @@
 
 Modules: ``model`` (steps, OneOf/SomeOf groups, safe building), ``io`` (albumentations-native
 JSON/YAML, share links), ``presets`` (pipeline presets and label-safety rules), ``annotations``
-(boxes, masks, keypoints), ``mixing`` (MixUp/CutMix batch operations) and ``mix_preview``.
+(boxes, masks, keypoints), ``mixing`` (MixUp/CutMix batch operations), ``mixing_preview`` and ``widget_args`` (the
+editor's widget values for a step's arguments).
 Depends on ``transforms``.
 """
 
@@ -15,6 +16,7 @@ __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "mixing_preview": ["METHODS", "mix_preview", "real_mix_seed"],
     "mixing": ["MixResult", "describe_mix", "mix_batch"],
     "model": ["DEFAULT_SEED", "Group", "Pipeline", "Step", "geometry_report", "step_title", "to_compose", "with_seed"],
+    "widget_args": ["widget_values"],
     "presets": ["DATA_KINDS", "LabelWarning", "create_pipeline_preset", "get_pipeline_preset", "label_warnings",
                 "list_data_kinds", "list_pipeline_presets"],
 })

@@ -25,7 +25,7 @@ import albumentations as A
 
 from augment_core.transforms import catalog
 from augment_core.errors import AugLabError
-from augment_core.transforms.params import ParamSpec, to_kwargs
+from augment_core.transforms.params import to_kwargs
 
 GroupKind = Literal["OneOf", "SomeOf"]
 GROUP_KINDS: tuple[GroupKind, ...] = ("OneOf", "SomeOf")
@@ -375,53 +375,3 @@ def to_compose(pipeline: Pipeline, *, annotations: bool = False, seed: int | Non
 def geometry_report(pipeline: Pipeline) -> list[tuple[str, bool]]:
     """(step name, moves geometry) for every enabled step, in order: what moves annotations."""
     return [(s.name, s.moves_geometry) for s in pipeline.active_steps()]
-
-
-def _clamp(value: float, spec: ParamSpec) -> float:
-    low = spec.low if spec.low is not None else value
-    high = spec.high if spec.high is not None else value
-    number = min(max(float(value), float(low)), float(high))
-    return int(round(number)) if spec.integer else number
-
-
-def widget_values(step: Step, image_size: tuple[int, int] = (512, 512)) -> tuple[dict[str, Any], list[str]]:
-    """Widget values that show ``step.args`` (the inverse of :func:`params.to_kwargs`).
-
-    Returns the values and the names of arguments a widget cannot show exactly (outside the
-    slider's range, or in a form such as a dict that has no widget). The editor keeps those
-    arguments as they are until the user moves their widget.
-    """
-    values: dict[str, Any] = {}
-    inexact: list[str] = []
-    for spec in catalog.get_transform(step.name).visible_params(image_size):
-        if spec.name not in step.args:
-            continue
-        raw = step.args[spec.name]
-        if isinstance(raw, dict) and set(raw) == {"x", "y"} and raw["x"] == raw["y"]:
-            raw = raw["x"]  # Affine spells (a, b) as {"x": (a, b), "y": (a, b)} once validated
-        try:
-            if spec.kind in ("range", "pair"):
-                pair = (-abs(raw), abs(raw)) if isinstance(raw, (int, float)) and spec.kind == "range" else (
-                    (raw, raw) if isinstance(raw, (int, float)) else tuple(raw))
-                if len(pair) != 2:
-                    raise ValueError(spec.name)
-                value: Any = tuple(_clamp(v, spec) for v in pair)
-                exact = all(float(a) == float(b) for a, b in zip(value, pair))
-            elif spec.kind == "number":
-                value = _clamp(raw, spec)
-                exact = float(value) == float(raw)
-            elif spec.kind == "color":
-                rgb = raw if isinstance(raw, (tuple, list)) else (raw,) * 3
-                value = tuple(int(round(float(v))) for v in rgb[:3])
-                exact = len(rgb) == 3 and all(float(a) == float(b) for a, b in zip(value, rgb))
-            elif spec.kind == "select":
-                exact = raw in spec.options
-                value = raw if exact else spec.default
-            else:
-                value, exact = bool(raw), isinstance(raw, bool)
-        except (TypeError, ValueError):
-            value, exact = spec.default, False
-        values[spec.name] = value
-        if not exact:
-            inexact.append(spec.name)
-    return values, inexact
