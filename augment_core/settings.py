@@ -33,7 +33,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUGLAB_STALE_SECONDS", "30", "A running run whose worker has not written a heartbeat for this long (killed, lost) is marked failed; its finished epochs are kept."),
     Setting("AUGLAB_UPLOAD_KEEP_HOURS", "24", "Saved uploads that no stored run refers to are deleted once they are this old."),
     Setting("AUGLAB_RAY_ADDRESS", "", "Ray cluster the workers send each run's replicates to as Ray tasks (auto, host:port or ray://host:10001); empty trains in the worker process. Needs requirements-ray.txt."),
-    Setting("AUGLAB_DEVICE", "auto", "Where training runs: auto, cpu or cuda (the engine trains on the CPU so far; cuda is refused with a message). Recorded with each run."),
+    Setting("AUGLAB_DEVICE", "auto", "Where training runs: auto (CUDA when torch.cuda.is_available(), else the CPU), cpu, or cuda (refused with a message where CUDA is not available). Recorded with each run."),
     Setting("AUGLAB_TORCH_THREADS", "0", "Threads torch may use for training; 0 means all CPU cores."),
     Setting("AUGLAB_RESNET18_URL", "https://download.pytorch.org/models/resnet18-f37072fd.pth", "Where the ImageNet ResNet-18 checkpoint is downloaded from on first use (its file name must end in -<sha256 prefix>.pth; the hash is checked)."),
     Setting("AUGLAB_MOBILENET_URL", "https://download.pytorch.org/models/mobilenet_v3_small-047dcff4.pth", "Where the ImageNet MobileNetV3-Small checkpoint is downloaded from on first use (file name must end in -<sha256 prefix>.pth; the hash is checked)."),

@@ -160,13 +160,13 @@ def test_replicates_are_plain_picklable_objects_with_the_one_transform_seed():
     assert len({transform_seed(r.seed) for r in replicates}) == 3
 
 
-@pytest.mark.parametrize("value, ok", [("auto", True), ("cpu", True), (" CPU ", True), ("cuda", False), ("gpu", False)])
+@pytest.mark.parametrize("value, ok", [("auto", True), ("cpu", True), (" CPU ", True), ("gpu", False)])
 def test_device_setting_is_validated(monkeypatch, value, ok):
     from augment_core.experiment import select_device
 
     monkeypatch.setenv("AUGLAB_DEVICE", value)
-    if ok:
-        assert select_device().type == "cpu"
+    if ok:  # see tests/test_device.py for auto and cuda on a machine with or without CUDA
+        assert select_device().type in ("cpu", "cuda")
     else:
         with pytest.raises(AugLabError, match="AUGLAB_DEVICE"):
             select_device()

@@ -65,9 +65,10 @@ def batch_plan(n: int, *, batch_size: int, seed: int, epoch: int, repeats: int =
 class PlainBatches:
     """Un-augmented batches sliced from a tensor normalised once."""
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, normalise: Normaliser) -> None:
-        self.x = normalise(images)  # (N, 3, H, W)
-        self.y = torch.from_numpy(labels.astype(np.int64))
+    def __init__(self, images: np.ndarray, labels: np.ndarray, normalise: Normaliser, *,
+                 device: torch.device | str = "cpu") -> None:
+        self.x = normalise(images).to(device)  # (N, 3, H, W), moved to the training device once
+        self.y = torch.from_numpy(labels.astype(np.int64)).to(device)
         self.prefixed = False
 
     @classmethod
@@ -80,7 +81,7 @@ class PlainBatches:
     def epoch(self, plan: list[np.ndarray]) -> Iterator[Batch]:
         """Yield the batches of ``plan`` in order."""
         for positions in plan:
-            idx = torch.from_numpy(positions)
+            idx = torch.from_numpy(positions).to(self.x.device)
             yield Batch(self.x[idx], self.y[idx], None, self.prefixed)
 
     def close(self) -> None:
@@ -100,12 +101,14 @@ class AugmentedBatches:
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, normalise: Normaliser,
                  transform_factory: Callable[[], ImageTransform | None] | None, *, num_classes: int, seed: int,
-                 mixup_alpha: float = 0.0, cutmix_alpha: float = 0.0, prefetch: int = 8) -> None:
+                 mixup_alpha: float = 0.0, cutmix_alpha: float = 0.0, prefetch: int = 8,
+                 device: torch.device | str = "cpu") -> None:
         self.images, self.labels = images, labels.astype(np.int64)
         self.normalise, self.factory = normalise, transform_factory
         self.num_classes, self.mixup_alpha, self.cutmix_alpha = num_classes, mixup_alpha, cutmix_alpha
         self.mix_rng = np.random.default_rng([seed, 1])  # MixUp/CutMix stream, separate from the transform's
         self.prefetch = prefetch
+        self.device = torch.device(device)  # batches are built on the CPU (seeded, exact), then moved here
         self._plans: list[list[np.ndarray]] = []
         self._process: Any = None
         self._queue: Any = None
@@ -158,8 +161,8 @@ class AugmentedBatches:
         y = torch.from_numpy(self.labels[positions])
         if self.mixup_alpha > 0 or self.cutmix_alpha > 0:
             mixed = mix_batch(x, y, self.num_classes, mixup_alpha=self.mixup_alpha, cutmix_alpha=self.cutmix_alpha, rng=self.mix_rng)
-            return Batch(mixed.images, y, mixed.targets)
-        return Batch(x, y, None)
+            return Batch(mixed.images.to(self.device), y.to(self.device), mixed.targets.to(self.device))
+        return Batch(x.to(self.device), y.to(self.device), None)
 
     def epoch(self, plan: list[np.ndarray]) -> Iterator[Batch]:
         """Yield this epoch's ``len(plan)`` batches, in order."""

@@ -63,20 +63,29 @@ DEVICES = ("auto", "cpu", "cuda")
 def select_device(value: str | None = None) -> torch.device:
     """The device ``AUGLAB_DEVICE`` (or ``value``) asks for: auto, cpu or cuda.
 
-    The engine trains on the CPU for now (its CUDA path is not written yet), so "auto" picks the CPU
-    even where CUDA is available, and "cuda" is refused with a message rather than silently ignored.
+    "auto" is CUDA where ``torch.cuda.is_available()``, else the CPU; "cuda" where CUDA is not
+    available is refused with a message rather than silently trained on the CPU.
 
     Raises:
-        AugLabError: an unknown value, or "cuda".
+        AugLabError: an unknown value, or "cuda" without CUDA.
     """
     wanted = (value if value is not None else get_setting("AUGLAB_DEVICE")).strip().lower()
     if wanted not in DEVICES:
         raise AugLabError(f"AUGLAB_DEVICE is “{wanted}”; it must be one of {', '.join(DEVICES)}.", field="AUGLAB_DEVICE")
-    if wanted == "cuda":
-        available = "is" if torch.cuda.is_available() else "is not"
-        raise AugLabError(f"AUGLAB_DEVICE=cuda: CUDA {available} available here, but the engine trains on the CPU only "
-                          "so far.", hint="Use auto or cpu.", field="AUGLAB_DEVICE")
-    return torch.device("cpu")
+    if wanted == "cuda" and not torch.cuda.is_available():
+        raise AugLabError("AUGLAB_DEVICE=cuda, but CUDA is not available here (torch.cuda.is_available() is False: no "
+                          f"GPU, no driver, or a CPU-only torch {torch.__version__}).",
+                          hint="Use auto (CUDA when there is one, else the CPU) or cpu.", field="AUGLAB_DEVICE")
+    if wanted == "cpu" or not torch.cuda.is_available():
+        return torch.device("cpu")
+    return torch.device("cuda", torch.cuda.current_device())
+
+
+def device_versions(device: torch.device) -> dict[str, str]:
+    """What a run records about its device: ``{"device": "cpu" | "cuda:0"}``, plus the GPU's name on CUDA."""
+    if device.type != "cuda":
+        return {"device": device.type}
+    return {"device": str(device), "gpu": torch.cuda.get_device_name(device)}
 
 
 def library_versions() -> dict[str, str]:
@@ -198,6 +207,7 @@ class Replicate:
     of: int  # replicates in the whole run (for the progress fraction)
     keep_models_for: int | None = None  # the stored run whose first replicate keeps its trained models (to try, export)
     arms: tuple[str, ...] = ("plain", "augmented")  # which arms to train (a multi-arm run trains "plain" once)
+    device: str = "cpu"  # where it trains: "cpu" or "cuda:0" (see select_device)
 
     @property
     def steps(self) -> int:
@@ -208,15 +218,15 @@ class Replicate:
 
 
 def make_replicates(spec: ExperimentSpec, labels: np.ndarray, arms: tuple[str, ...] = ("plain", "augmented"), *,
-                    fixed_val: np.ndarray | None = None, run_id: int | None = None) -> list[Replicate]:
-    """Every replicate of ``spec`` on data with ``labels``, in order, training ``arms``.
+                    fixed_val: np.ndarray | None = None, run_id: int | None = None, device: str = "cpu") -> list[Replicate]:
+    """Every replicate of ``spec`` on data with ``labels``, in order, training ``arms`` on ``device``.
 
     ``fixed_val`` is an upload's own validation split; with ``run_id`` the first replicate keeps
     its trained models under that stored run.
     """
     splits = replicate_splits(spec, labels, fixed_val)
-    return [Replicate(spec, r, seed, train, val, len(splits), arms=arms, keep_models_for=run_id if r == 0 else None)
-            for r, (seed, train, val) in enumerate(splits)]
+    return [Replicate(spec, r, seed, train, val, len(splits), arms=arms, keep_models_for=run_id if r == 0 else None,
+                      device=device) for r, (seed, train, val) in enumerate(splits)]
 
 
 def deliver_replicate(replicate: Replicate, epochs: list[EpochRecord], finals: list[FinalEvaluation], *,
@@ -288,8 +298,9 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
     arms = tuple(a for a in ("plain", "augmented") if a in arms)
     if not arms:
         raise AugLabError("Train at least one arm (plain or augmented).", field="arms")
+    device = select_device()  # before any work: "cuda" without CUDA is the spec's problem, not a failed run
     executor = executor if executor is not None else LocalReplicateExecutor()
-    versions = {**library_versions(), "device": select_device().type, "executor": getattr(executor, "name", "custom")}
+    versions = {**library_versions(), **device_versions(device), "executor": getattr(executor, "name", "custom")}
     result = ExperimentResult(spec, class_names=data.class_names, dataset_fingerprint=data.fingerprint,
                               started_at=_now(), versions=versions)
     if store is not None:
@@ -298,7 +309,7 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
         else:
             result.run_id = run_id
             store.attach_run(run_id, result)
-    replicates = make_replicates(spec, data.labels, arms, fixed_val=data.fixed_val, run_id=result.run_id)
+    replicates = make_replicates(spec, data.labels, arms, fixed_val=data.fixed_val, run_id=result.run_id, device=str(device))
     start = time.perf_counter()
     counter = StepCounter(sum(r.steps for r in replicates))
 
@@ -344,9 +355,10 @@ def run_replicate(replicate: Replicate, data: ImageDataset, *, counter: StepCoun
     spec, rep, seed = replicate.spec, replicate.index, replicate.seed
     train_idx, val_idx = replicate.train_idx, replicate.val_idx
     classes = len(data.class_names)
+    device = torch.device(replicate.device)  # models, batches, cached features and evaluation live there
     info = get_backbone_info(spec.backbone)
     normalise = Normaliser(info.mean, info.std)
-    initial = build_classifier(spec.backbone, classes, seed=seed)  # one init, copied into both arms
+    initial = build_classifier(spec.backbone, classes, seed=seed)  # one init (on the CPU, from the seed), copied into both arms
     images, labels = data.images[train_idx], data.labels[train_idx]
     plans = [batch_plan(len(train_idx), batch_size=spec.batch_size, seed=seed, epoch=e, repeats=spec.epoch_repeats)
              for e in range(spec.epochs)]
@@ -356,24 +368,24 @@ def run_replicate(replicate: Replicate, data: ImageDataset, *, counter: StepCoun
     transform = create_train_transform(spec.pipeline, seed=pipeline_seed, image_size=spec.image_size)  # built here to fail early
     factory = None if transform is None else partial(create_train_transform, spec.pipeline, seed=pipeline_seed, image_size=spec.image_size)
     mixing = spec.mixup_alpha > 0 or spec.cutmix_alpha > 0
-    plain = PlainBatches(images, labels, normalise)
+    plain = PlainBatches(images, labels, normalise, device=device)
     sources: dict[str, PlainBatches | AugmentedBatches] = {"plain": plain}
     if transform is None and not mixing:
         sources["augmented"] = plain  # "no augmentation" is a branch of the factory
     elif "augmented" in replicate.arms:
         augmented = AugmentedBatches(images, labels, normalise, factory, num_classes=classes, seed=seed,
-                                     mixup_alpha=spec.mixup_alpha, cutmix_alpha=spec.cutmix_alpha)
+                                     mixup_alpha=spec.mixup_alpha, cutmix_alpha=spec.cutmix_alpha, device=device)
         augmented.start(plans)
         sources["augmented"] = augmented
     sources = {arm: sources[arm] for arm in replicate.arms}  # the augmented source is only started when that arm trains
-    models: dict[str, SplitModel] = {arm: apply_strategy(initial, spec.strategy) for arm in sources}
+    models: dict[str, SplitModel] = {arm: apply_strategy(initial, spec.strategy).to(device) for arm in sources}
     unaugmented = [arm for arm, source in sources.items() if source is plain]  # none when only the augmented arm trains
     if unaugmented:  # their frozen-prefix features, computed once (the prefix is frozen and identical in every arm)
         cached = cache_plain_features(plain, models[unaugmented[0]], max_bytes=get_int("AUGLAB_FEATURE_CACHE_MB") * 2**20)
         sources = {arm: cached if source is plain else source for arm, source in sources.items()}
     optimizers = {arm: make_optimizer(models[arm], spec) for arm in sources}
-    val_x = normalise(data.images[val_idx])
-    val_y = torch.from_numpy(data.labels[val_idx])
+    val_x = normalise(data.images[val_idx]).to(device)
+    val_y = torch.from_numpy(data.labels[val_idx]).to(device)
     val_features = prefix_features(models[replicate.arms[0]], val_x)  # frozen prefix: exact, shared by both arms
     last: dict[str, np.ndarray] = {}
     try:
@@ -398,7 +410,7 @@ def run_replicate(replicate: Replicate, data: ImageDataset, *, counter: StepCoun
         for arm in replicate.arms:
             on_final(_final(arm, rep, seed, last[arm], data.labels[val_idx], val_idx, classes))
             if replicate.keep_models_for is not None:  # kept to try on new images and export
-                save_trained(replicate.keep_models_for, arm, models[arm])
+                save_trained(replicate.keep_models_for, arm, models[arm].cpu())  # training is over: a CPU copy loads anywhere
     finally:
         for source in {plain, *sources.values()}:
             source.close()

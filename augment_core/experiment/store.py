@@ -111,9 +111,10 @@ class RunStore:
         """Insert a run with status "running"; return its id."""
         with self._conn() as conn:
             cur = conn.execute(
-                "INSERT INTO runs (name, spec, status, class_names, dataset_fingerprint, versions, started_at) VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO runs (name, spec, status, class_names, dataset_fingerprint, versions, started_at, device) "
+                "VALUES (?,?,?,?,?,?,?,?)",
                 (result.spec.name, result.spec.to_json(), "running", json.dumps(list(result.class_names)),
-                 result.dataset_fingerprint, json.dumps(result.versions), result.started_at))
+                 result.dataset_fingerprint, json.dumps(result.versions), result.started_at, result.versions.get("device", "")))
             return int(cur.lastrowid)  # type: ignore[arg-type]
 
     def attach_run(self, run_id: int, result: ExperimentResult) -> None:

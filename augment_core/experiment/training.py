@@ -166,7 +166,7 @@ def evaluate(model: SplitModel, features: torch.Tensor, labels: torch.Tensor, *,
     logits = torch.cat([model.body(features[i:i + batch_size]) for i in range(0, len(features), batch_size)])
     loss = F.cross_entropy(logits, labels).item()
     preds = logits.argmax(1)
-    return {"val_loss": float(loss), "val_acc": float((preds == labels).float().mean()), "predictions": preds.numpy().astype(np.int64)}
+    return {"val_loss": float(loss), "val_acc": float((preds == labels).float().mean()), "predictions": preds.cpu().numpy().astype(np.int64)}
 
 
 def cache_plain_features(source: PlainBatches, model: SplitModel, *, max_bytes: int) -> PlainBatches:

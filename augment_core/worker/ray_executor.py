@@ -99,7 +99,8 @@ class RayExecutor:
 
         ray = self._connect()
         shared = ray.put(data)  # once, not once per task
-        pending = {_TASK.options(num_cpus=self.cpus_per_task).remote(r, shared): r for r in replicates}
+        pending = {_TASK.options(num_cpus=self.cpus_per_task, num_gpus=1 if r.device.startswith("cuda") else 0).remote(r, shared): r
+                   for r in replicates}  # a CUDA run's tasks wait for a node with a free GPU (Ray sets CUDA_VISIBLE_DEVICES)
         try:
             while pending:
                 if cancel is not None and cancel.is_set():
