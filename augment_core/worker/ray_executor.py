@@ -7,6 +7,13 @@ Ray's object store once, every task calls the engine's own
 final analysis into the run database as the task finishes (so results stream back replicate by
 replicate). Cancelling a run cancels its pending and running tasks.
 
+A node that dies mid-run (killed, out of memory, its machine gone) takes its running replicates
+with it, never a finished one: those are already in the database. Ray retries each lost task on a
+node that is still up (``max_retries``, default 3), from the start of its replicate: every random
+choice is seeded, so the retried replicate gives the numbers it would have given, and the run
+completes. Only when a replicate's retries run out does the run end *failed*, with a message
+naming the replicates that were lost, after every other replicate has finished and been stored.
+
 Ray is optional (``requirements-ray.txt``); nothing here imports it until a run uses it. The
 cluster's nodes need this project importable: on one machine the worker passes its own source
 folder on ``PYTHONPATH``; on a real cluster install the project in the nodes' image.
@@ -66,12 +73,13 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, *, cpus_per_task: float = 1.0) -> None:
+    def __init__(self, address: str | None = None, *, cpus_per_task: float = 1.0, max_retries: int = 3) -> None:
         self.address = address if address is not None else get_setting("AUGLAB_RAY_ADDRESS")
         if not self.address:
             raise AugLabError("No Ray cluster address: set AUGLAB_RAY_ADDRESS (auto, host:port or ray://host:10001).",
                               field="AUGLAB_RAY_ADDRESS")
         self.cpus_per_task = cpus_per_task
+        self.max_retries = max_retries  # times Ray reruns a replicate whose node or worker process died
         self.nodes: set[str] = set()
 
     def _connect(self) -> Any:
@@ -99,8 +107,10 @@ class RayExecutor:
 
         ray = self._connect()
         shared = ray.put(data)  # once, not once per task
-        pending = {_TASK.options(num_cpus=self.cpus_per_task, num_gpus=1 if r.device.startswith("cuda") else 0).remote(r, shared): r
+        pending = {_TASK.options(num_cpus=self.cpus_per_task, num_gpus=1 if r.device.startswith("cuda") else 0,
+                                 max_retries=self.max_retries).remote(r, shared): r
                    for r in replicates}  # a CUDA run's tasks wait for a node with a free GPU (Ray sets CUDA_VISIBLE_DEVICES)
+        lost: list[tuple[Replicate, Exception]] = []
         try:
             while pending:
                 if cancel is not None and cancel.is_set():
@@ -108,10 +118,22 @@ class RayExecutor:
                 done, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
                 for ref in done:
                     replicate = pending.pop(ref)
-                    epochs, finals, node = ray.get(ref)
+                    try:
+                        epochs, finals, node = ray.get(ref)
+                    except ray.exceptions.RayTaskError:
+                        raise  # the engine's own error (a bad pipeline...): the run fails with it, as locally
+                    except ray.exceptions.RayError as exc:  # its node or worker died and the retries ran out
+                        lost.append((replicate, exc))
+                        continue  # the other replicates still finish and are stored
                     self.nodes.add(node)
                     deliver_replicate(replicate, epochs, finals, counter=counter, on_epoch=on_epoch, on_final=on_final,
                                       on_batch=on_batch)
         finally:
             for ref in pending:
                 ray.cancel(ref, force=True)
+        if lost:
+            numbers = ", ".join(str(r.index + 1) for r, _ in lost)
+            raise AugLabError(f"Ray lost replicate {numbers} of {replicates[0].of}: the node or worker training it died "
+                              f"({type(lost[0][1]).__name__}) and Ray's {self.max_retries} retries did not finish it. "
+                              "The other replicates finished and are kept.",
+                              hint="Check the cluster (ray status) and run it again.", field="AUGLAB_RAY_ADDRESS")
