@@ -1,6 +1,8 @@
 """Playground slider moves in a real browser, split into phases, against the Streamlit floor.
 
-Run: ``python -m benchmarks.preview_browser [--moves 20] [--rounds 1]``. Prints figures; asserts
+Run: ``python -m benchmarks.preview_browser [--moves 20] [--rounds 1]``, or ``--with-run`` for the
+Playground's latency with no run going and then with the demo training in the app's worker process
+(one app, one browser page, in one run). Prints figures; asserts
 nothing about time. Two servers are started on free loopback ports: the app (``app.py``) and
 ``benchmarks/preview_floor.py``, a script that redraws 8 precomputed tiles of the same pixel size
 on each slider move and does no work, which is the best any Streamlit page can do here. Debian's
@@ -287,15 +289,63 @@ def compare_floors(modes: list[str], moves: int, rounds: int) -> None:
         report(f"floor {mode}", results[mode])
 
 
+def compare_under_load(moves: int) -> None:
+    """Playground moves with no run going, then the same moves back while the demo trains in the app's worker."""
+    from playwright.sync_api import sync_playwright
+
+    work = Path(tempfile.mkdtemp(prefix="auglab_preview_load_"))
+    trace, data = work / "app.trace", work / "data"
+    os.environ["AUGLAB_DATA_DIR"] = str(data)  # this process enqueues into the app's run database
+    from augment_core.experiment import RunQueue, create_spec_preset
+
+    app = start("app.py", {"AUGLAB_DATA_DIR": str(data), "AUGLAB_PREVIEW_TRACE": str(trace), "AUGLAB_WORKERS": "1"},
+                work / "app.log")
+    figures: dict[str, tuple[list[dict], float]] = {}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            context, page = open_playground(browser, app.url, phone_photo())
+            idle = measure_moves(page, "Limit — start", trace, moves)
+            figures["no run going"] = (idle, os.getloadavg()[0])
+            queue = RunQueue()
+            run_id = queue.enqueue(create_spec_preset("demo"))
+            deadline = time.monotonic() + 300
+            while queue.state(run_id).progress is None and time.monotonic() < deadline:  # training, not just claimed
+                time.sleep(0.5)
+            if queue.state(run_id).progress is None:
+                raise RuntimeError(f"the demo run did not start training within 300 s; see {work / 'app.log'}")
+            busy = measure_moves(page, "Limit — start", trace, moves, key="ArrowLeft")  # back over the same values
+            state = queue.state(run_id)
+            if state.status != "running":
+                raise RuntimeError(f"the demo run was {state.status} before the moves ended: the figure would not be under load")
+            figures[f"demo training in the worker (at {state.progress.fraction:.0%} when the moves ended)"] = (busy, os.getloadavg()[0])
+            context.close()
+            browser.close()
+    finally:
+        app.process.terminate()  # the app stops its worker; the temporary data folder goes with it
+        app.process.wait(timeout=30)
+    print(f"\nChromium, 12 MP EXIF-rotated upload → preview, Rotate, {moves} moves each, {os.cpu_count()} cores")
+    for name, (records, load) in figures.items():
+        times = total(records)
+        print(f"  {name:<62} median {statistics.median(times):7.1f} ms, p95 {p95(times):7.1f} ms (load average {load:.1f})")
+    (idle, _), (busy, _) = figures.values()
+    print(f"  with / without a run: median {statistics.median(total(busy)) / statistics.median(total(idle)):.2f}×, "
+          f"p95 {p95(total(busy)) / p95(total(idle)):.2f}×")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--moves", type=int, default=20, help="slider moves per page and round")
     parser.add_argument("--rounds", type=int, default=1, help="rounds; each measures both pages in turn")
     parser.add_argument("--floor-mode", default="columns", help="how the floor sends its tiles: columns (st.image each), list or inline")
     parser.add_argument("--floor-modes", default="", help="compare floor variants only, e.g. columns,list@192x256 (no app)")
+    parser.add_argument("--with-run", action="store_true", help="latency with no run going, then with the demo training (no floor)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
+    if args.with_run:
+        compare_under_load(args.moves)
+        return
     if args.floor_modes:
         compare_floors(args.floor_modes.split(","), args.moves, args.rounds)
         return

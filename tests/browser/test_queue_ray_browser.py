@@ -1,0 +1,83 @@
+"""The queue journey of ``test_queue_browser.py`` with the app's worker sending replicates to a Ray cluster.
+
+A real 2-node local Ray cluster (head and second node, one CPU each) is started for the module and
+the app is started with ``AUGLAB_RAY_ADDRESS`` set to it: its one worker trains each run's two
+replicates as Ray tasks, one per node. Two browsers start a run each: the second is queued with its
+position and starts by itself when the first is done; both complete; the Runs page shows both.
+
+Skipped with a reason where Ray is not installed, except under CI, where a missing Ray is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
+from augment_core.experiment import RunQueue
+from tests.browser.conftest import SCREENSHOTS, start_app, stop_app
+from tests.browser.test_queue_browser import _diagnose, _start_short_run
+from tests.browser.test_two_servers_browser import _runs_page_shows
+from tests.helpers import wait_until
+from tests.test_ray import _free_port
+
+try:
+    import ray
+except ImportError:  # pragma: no cover - depends on the environment
+    ray = None
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("Ray tests must run under CI: pip install -r requirements-ray.txt", pytrace=False)
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(ray is None, reason="Ray is not installed (pip install -r requirements-ray.txt)")]
+
+
+@pytest.fixture(scope="module")
+def ray_address():
+    """A head node and a second node, one CPU each; the app's worker connects to it as a driver."""
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "gcs_server_port": _free_port(),
+                                                            "include_dashboard": False})
+    cluster.add_node(num_cpus=1)
+    cluster.wait_for_nodes()
+    yield cluster.address
+    cluster.shutdown()
+
+
+@pytest.mark.timeout(1500)
+def test_two_browsers_one_ray_worker_the_second_run_queues_then_both_complete_on_the_cluster(browser, isolated_data_dir,
+                                                                                           ray_address, monkeypatch):
+    monkeypatch.setenv("AUGLAB_RAY_ADDRESS", ray_address)  # the app's environment: its worker uses the cluster
+    monkeypatch.setenv("AUGLAB_TORCH_THREADS", "1")  # one CPU per Ray node
+    isolated_data_dir.mkdir(parents=True, exist_ok=True)
+    process, url = start_app(isolated_data_dir, workers=1)
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 1500}) for _ in range(2)]
+    first, second = (c.new_page() for c in contexts)
+    for page in (first, second):
+        page.set_default_timeout(180_000)  # two cores shared with other work: slow starts
+    try:
+        _start_short_run(first, url, epochs=8)
+        first.wait_for_selector("text=Training: shapes", timeout=120_000)
+        _start_short_run(second, url, epochs=2)
+        second.wait_for_selector("text=Queued: shapes", timeout=60_000)
+        second.wait_for_selector("text=1st in the queue", timeout=30_000)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        second.screenshot(path=str(SCREENSHOTS / "queue_ray_second_browser.png"), full_page=True)
+        try:  # nobody cancels: the first finishes on the cluster, then the second starts by itself and finishes
+            first.wait_for_selector("text=Result: shapes", timeout=600_000)
+            second.wait_for_selector("text=Result: shapes", timeout=600_000)
+        except Exception as exc:
+            raise AssertionError(_diagnose(isolated_data_dir)) from exc
+        wait_until(lambda: _runs_page_shows(second, url, [1, 2], "completed"), timeout=120, interval=0)
+        second.screenshot(path=str(SCREENSHOTS / "queue_ray_runs_page.png"), full_page=True)
+        queue = RunQueue()
+        for run_id in (1, 2):
+            stored = queue.store.load_run(run_id)
+            assert stored.status == "completed" and stored.versions["executor"] == "ray", (stored.status, stored.versions)
+        assert queue.store.load_run(2).started_at >= queue.store.load_run(1).finished_at  # one worker: it waited its turn
+    finally:
+        for context in contexts:
+            context.close()
+        stop_app(process)
