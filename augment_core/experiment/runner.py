@@ -40,7 +40,7 @@ from augment_core.experiment.stats import analyse
 from augment_core.experiment.training import (Cancelled, SplitModel, apply_strategy, build_classifier, cache_plain_features, evaluate,
                                               make_optimizer, prefix_features, train_one_epoch)
 from augment_core.experiment.userdata import load_mapping, load_zip
-from augment_core.settings import get_int, get_setting
+from augment_core.settings import get_int
 from augment_core.transforms.images import IMAGE_TYPES
 
 if TYPE_CHECKING:
