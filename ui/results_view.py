@@ -20,8 +20,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from augment_core import AugLabError
-from augment_core.experiment import (ExperimentResult, ImageDataset, RunStore, TrainedModel, export_bundle, load_trained, predict,
-                                     prepare_image, trained_arms)
+from augment_core.experiment import (ExperimentResult, ImageDataset, RunStore, TrainedModel, export_bundle, kept_model_version,
+                                     load_trained, predict, prepare_image, trained_arms)
 from augment_core.prove import next_steps
 from augment_core.prove import enlarge, pipeline_summary
 from augment_core.prove import (ARM_TITLES, comparison_figure, confusion_figure, curves_figure, figure_html, figure_png, per_class_figure, png_export_problem)
@@ -64,7 +64,8 @@ def next_steps_links(result: ExperimentResult, key: str) -> None:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the trained model…")
-def _trained(run_id: int, arm: str) -> TrainedModel:
+def _trained(run_id: int, arm: str, version: str) -> TrainedModel:
+    """``version`` names the kept file (kept_model_version), so another data folder's or database's run ``run_id`` is a miss."""
     return load_trained(RunStore().load_run(run_id), arm)
 
 
@@ -82,7 +83,7 @@ def try_model(result: ExperimentResult, key: str) -> None:
         with column:
             st.markdown(f"**{ARM_TITLES[arm]}**")
             try:
-                trained = _trained(int(result.run_id), arm)  # type: ignore[arg-type]
+                trained = _trained(int(result.run_id), arm, kept_model_version(result, arm))  # type: ignore[arg-type]
                 if upload is not None:
                     top = predict(trained, upload.getvalue(), name=upload.name)
                     st.image(enlarge((prepare_image(trained, upload.getvalue(), upload.name)[0].permute(1, 2, 0).numpy() * 255)

@@ -20,6 +20,7 @@ import io
 import json
 import warnings
 import zipfile
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,9 +31,9 @@ from torch import nn
 
 from augment_core.errors import AugLabError
 from augment_core.experiment.backbones import get_backbone_info
+from augment_core.experiment.store import kept_model_file
 from augment_core.experiment.training import SplitModel, apply_strategy, build_classifier
 from augment_core.experiment.userdata import square_resize
-from augment_core.settings import data_dir
 from augment_core.transforms.images import load_image
 
 if TYPE_CHECKING:
@@ -86,8 +87,8 @@ class TrainedModel:
 
 
 def model_file(run_id: int, arm: str) -> Path:
-    """Where run ``run_id``'s ``arm`` model is kept."""
-    return data_dir() / "models" / f"run{int(run_id)}_{arm}.pt"
+    """Where run ``run_id``'s ``arm`` model is kept (the store owns the place and deletes it with the run)."""
+    return kept_model_file(run_id, arm)
 
 
 def save_trained(run_id: int, arm: str, model: SplitModel) -> Path:
@@ -102,7 +103,36 @@ def trained_arms(result: ExperimentResult) -> list[str]:
     """The arms of ``result`` whose trained model was kept (empty for unstored or older runs)."""
     if result.run_id is None:
         return []
-    return [arm for arm in ("plain", "augmented") if model_file(result.run_id, arm).exists()]
+    return [arm for arm in ("plain", "augmented") if _kept_by(result, model_file(result.run_id, arm))]
+
+
+def kept_model_version(result: ExperimentResult, arm: str) -> str:
+    """Names the exact kept file of ``arm`` (path, size, time written): a cache key that changes when the file does.
+
+    A cache keyed by run id alone serves one data folder's (or one database's) run 1 for another's.
+    """
+    path = model_file(int(result.run_id), arm)  # type: ignore[arg-type]
+    stat = path.stat()
+    return f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{result.started_at}"
+
+
+def _kept_by(result: ExperimentResult, path: Path) -> bool:
+    """Whether ``path`` exists and was written by this run: not before it started.
+
+    A run id can name another run's file when the database was replaced under a data folder whose
+    ``models/`` survived (ids restart at 1), or when a requeued run has not yet finished its first seed.
+    """
+    try:
+        written = path.stat().st_mtime
+    except OSError:
+        return False
+    try:  # ISO-8601 to the second; "" for a run that has not started (queued, or requeued), which kept nothing
+        started = datetime.fromisoformat(result.started_at)
+    except ValueError:
+        return False
+    if started.tzinfo is None:
+        started = started.replace(tzinfo=timezone.utc)
+    return written >= started.timestamp()
 
 
 def load_trained(result: ExperimentResult, arm: str) -> TrainedModel:

@@ -4,7 +4,9 @@ Written as the run progresses (one row per finished epoch), so a crash or a canc
 nothing that finished. WAL journal with a busy timeout, one connection per thread, and several
 processes on one file (the app's pages, its workers, a second server): the file is also the run
 queue (see :mod:`augment_core.experiment.queue`). A file that is not a readable SQLite database is
-refused with a message naming it, never recreated over.
+refused with a message naming it, never recreated over. Each run's kept models (to try and export,
+see :mod:`augment_core.experiment.export`) are files in the data folder named by :func:`kept_model_file`;
+:meth:`RunStore.delete_run` deletes them with the run.
 
 Example:
     >>> store = RunStore()                      # <data dir>/runs.sqlite3
@@ -69,6 +71,19 @@ _QUEUE_COLUMNS = {
 }
 BUSY_TIMEOUT_MS = 30_000  # writers wait this long for another process's write to end
 EPOCH_COLUMNS = ("arm", "replicate", "seed", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
+
+
+def kept_model_file(run_id: int, arm: str) -> Path:
+    """Where run ``run_id``'s trained ``arm`` model is kept: ``<data dir>/models/run<id>_<arm>.pt``."""
+    return data_dir() / "models" / f"run{int(run_id)}_{arm}.pt"
+
+
+def delete_kept_models(run_id: int) -> int:
+    """Delete every arm's kept model of run ``run_id``; return how many files went."""
+    files = list((data_dir() / "models").glob(f"run{int(run_id)}_*.pt"))  # "run1_*" never matches run11's files
+    for path in files:
+        path.unlink(missing_ok=True)
+    return len(files)
 
 
 class RunStore:
@@ -174,7 +189,7 @@ class RunStore:
                                 json.loads(row["versions"]), row["seconds"])
 
     def delete_run(self, run_id: int) -> bool:
-        """Delete run ``run_id`` and its metrics; True if it existed.
+        """Delete run ``run_id``, its metrics and its kept models; True if it existed.
 
         Raises:
             AugLabError: the run is queued or running (a worker is writing it): cancel it first.
@@ -183,6 +198,7 @@ class RunStore:
             # One statement, so a worker cannot claim the run between the check and the delete.
             deleted = conn.execute("DELETE FROM runs WHERE id=? AND status NOT IN ('queued', 'running')", (run_id,)).rowcount
             if deleted:
+                delete_kept_models(run_id)
                 return True
             row = conn.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()
         if row is not None:
