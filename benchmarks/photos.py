@@ -7,11 +7,13 @@ depend on the weights; they are served from a local file:// URL through the real
 path, so nothing is fetched), with the plain arm's frozen features cached (the default) and
 recomputed every step (``AUGLAB_FEATURE_CACHE_MB=0``). Prints wall times; asserts nothing.
 
-Run: ``python benchmarks/photos.py`` (a few minutes on two cores).
+Run: ``python benchmarks/photos.py`` (a few minutes on two cores), or one backbone:
+``python benchmarks/photos.py --backbone mobilenetv3-imagenet``.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import sys
@@ -46,15 +48,19 @@ def serve_random_weights(folder: Path) -> None:
         os.environ[setting] = served.as_uri()
 
 
-def main() -> None:
-    """Print the wall time of each (backbone, cache) combination."""
+def main(argv: list[str] | None = None) -> None:
+    """Print the wall time of each (backbone, cache) combination, with the load average before and after."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backbone", choices=list(BACKBONES), action="append",
+                        help="measure only this backbone (repeatable; default: all)")
+    chosen = parser.parse_args(argv).backbone or list(BACKBONES)
     threads = configure_threads()
     dataset, _ = load_zip(photo_zip(100, seed=0), image_size=112)
     print(f"{len(dataset.labels)} photos, 2 classes, 112 px; torch threads {threads}; "
           "the machine's 2 cores are shared with other work, so figures vary run to run")
     with tempfile.TemporaryDirectory() as tmp:
         serve_random_weights(Path(tmp))
-        for backbone in BACKBONES:
+        for backbone in chosen:
             spec = ExperimentSpec(name="bench", dataset="photos.zip", image_size=112, backbone=backbone, strategy="last_block",
                                   epochs=2, seeds=3, batch_size=16, val_fraction=0.3, pipeline=PHOTO_PIPELINE)
             warm_up = {**spec.to_dict(), "epochs": 1, "seeds": 1, "train_per_class": 8}
@@ -64,10 +70,12 @@ def main() -> None:
                 tic = time.perf_counter()
                 result = run_experiment(spec, dataset=dataset)
                 seconds = time.perf_counter() - tic
+                load = os.getloadavg()[0]
                 plain = sum(e.seconds for e in result.epochs if e.arm == "plain")
                 augmented = sum(e.seconds for e in result.epochs if e.arm == "augmented")
                 print(f"{backbone:<22} plain features {label:<22} total {seconds:6.1f} s  "
-                      f"(training steps: plain arm {plain:5.1f} s, augmented arm {augmented:5.1f} s)  {result.status}")
+                      f"(training steps: plain arm {plain:5.1f} s, augmented arm {augmented:5.1f} s)  {result.status}; "
+                      f"load average {load:.1f}")
         os.environ.pop("AUGLAB_FEATURE_CACHE_MB", None)
 
 
