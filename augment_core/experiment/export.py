@@ -20,8 +20,8 @@ import io
 import json
 import warnings
 import zipfile
-from datetime import datetime, timezone
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 

@@ -197,10 +197,10 @@ class RunStore:
         with self._conn() as conn:
             # One statement, so a worker cannot claim the run between the check and the delete.
             deleted = conn.execute("DELETE FROM runs WHERE id=? AND status NOT IN ('queued', 'running')", (run_id,)).rowcount
-            if deleted:
-                delete_kept_models(run_id)
-                return True
-            row = conn.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()
+            row = None if deleted else conn.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()
+        if deleted:
+            delete_kept_models(run_id)  # after the commit: a failed delete keeps the run and its models together
+            return True
         if row is not None:
             raise AugLabError(f"Run {run_id} is {row['status']}, so it cannot be deleted.",
                               hint="Cancel it first; once it has stopped it can be deleted.", field="run_id")
