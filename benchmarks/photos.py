@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
             run_experiment(ExperimentSpec(**warm_up), dataset=dataset)  # download, worker start-up, allocator
             for label, budget in (("recomputed every step", "0"), ("cached once per seed", "1024")):
                 os.environ["AUGLAB_FEATURE_CACHE_MB"] = budget
+                load_before = os.getloadavg()[0]
                 tic = time.perf_counter()
                 result = run_experiment(spec, dataset=dataset)
                 seconds = time.perf_counter() - tic
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
                 augmented = sum(e.seconds for e in result.epochs if e.arm == "augmented")
                 print(f"{backbone:<22} plain features {label:<22} total {seconds:6.1f} s  "
                       f"(training steps: plain arm {plain:5.1f} s, augmented arm {augmented:5.1f} s)  {result.status}; "
-                      f"load average {load:.1f}")
+                      f"load average {load_before:.1f} before, {load:.1f} after")
         os.environ.pop("AUGLAB_FEATURE_CACHE_MB", None)
 
 
