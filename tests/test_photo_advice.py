@@ -68,3 +68,15 @@ def test_run_names_tell_runs_apart():
     b = run_name("insects.zip", {"backbone": "mobilenetv3-imagenet", "epochs": 15, "seeds": 3}, "Photo pipeline (x)")
     c = run_name("insects.zip", {"backbone": "mobilenetv3-imagenet", "epochs": 15, "seeds": 3}, None)
     assert len({a, b, c}) == 3 and "insects.zip" in a and "MobileNetV3-Small" in b and "no augmentation" in c
+
+
+def test_the_advice_quotes_the_training_images_per_class_the_run_really_had():
+    """An upload's own split or train_per_class: validation counts do not tell how many images trained."""
+    from augment_core.experiment import create_spec_preset, run_experiment
+    from augment_core.prove import training_images_per_class
+
+    spec = create_spec_preset("demo", epochs=1, seeds=1, dataset_options={"per_class": 12, "seed": 1}, train_per_class=5,
+                              epoch_repeats=1)
+    result = run_experiment(spec)
+    assert result.analysis["train_counts"] == [5] * len(result.class_names)
+    assert training_images_per_class(result) == 5  # the estimate from 6 validation images at val_fraction 0.5 said 12

@@ -22,7 +22,7 @@ import streamlit as st
 from augment_core import AugLabError
 from augment_core.experiment import (ExperimentResult, ImageDataset, RunStore, TrainedModel, export_bundle, kept_model_version,
                                      load_trained, predict, prepare_image, trained_arms)
-from augment_core.prove import next_steps
+from augment_core.prove import next_steps, training_images_per_class
 from augment_core.prove import enlarge, pipeline_summary
 from augment_core.prove import (ARM_TITLES, comparison_figure, confusion_figure, curves_figure, figure_html, figure_png, per_class_figure, png_export_problem)
 from augment_core.prove import misclassified, run_dataset
@@ -50,8 +50,7 @@ def verdict_box(comparison: dict[str, Any] | None, *, status: str = "completed")
 
 def next_steps_links(result: ExperimentResult, key: str) -> None:
     """When the verdict cannot tell, what to try next: links that fill the form."""
-    counts = [sum(row) for row in result.finals[0].confusion] if result.finals else []
-    steps = next_steps(result.comparison, result.spec, images_per_class=int(min(counts) / max(1e-9, 1 - result.spec.val_fraction)) if counts else 0)
+    steps = next_steps(result.comparison, result.spec, images_per_class=training_images_per_class(result))
     if not steps:
         return
     st.markdown("**What to try next**")

@@ -308,6 +308,9 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
     except Exception as exc:  # noqa: BLE001 - a job must end with a message, never vanish
         result.status, result.message = "failed", f"{type(exc).__name__}: {exc}"
     result.analysis = analyse([e.to_dict() for e in result.epochs], [f.to_dict() for f in result.finals])
+    if replicates:  # what the advice quotes: the training images per class (an upload may bring its own split)
+        trained = np.bincount(data.labels[replicates[0].train_idx], minlength=len(data.class_names))
+        result.analysis["train_counts"] = [int(c) for c in trained]
     result.finished_at, result.seconds = _now(), time.perf_counter() - start
     if store is not None and result.run_id is not None:
         store.finish_run(result)

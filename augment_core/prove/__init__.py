@@ -10,7 +10,8 @@ form), ``links`` (experiment links from lessons), ``history`` (the Runs page's r
 from augment_core.faces import lazy_face
 
 __getattr__, __dir__, __all__ = lazy_face(__name__, {
-    "advice": ["PIPELINES", "NextStep", "Proposal", "looks_like_photos", "next_steps", "propose_settings", "run_name"],
+    "advice": ["PIPELINES", "NextStep", "Proposal", "looks_like_photos", "next_steps", "propose_settings", "run_name",
+               "training_images_per_class"],
     "demo": ["BeforeAfter", "before_after", "demo_spec", "demo_title", "demo_why", "is_demo", "stored_demo_run"],
     "history": ["STATUS_ICONS", "misclassified", "overlay_runs", "rerun_spec", "run_dataset", "run_rows"],
     "jobs": ["JobLimitError", "JobManager", "JobSnapshot", "default_manager", "format_duration", "new_owner_token",

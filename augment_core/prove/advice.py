@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from augment_core.experiment import (DEMO_PIPELINE, PHOTO_PIPELINE, ExperimentSpec, ImageDataset, ValidationReport,
+from augment_core.experiment import (DEMO_PIPELINE, PHOTO_PIPELINE, ExperimentResult, ExperimentSpec, ImageDataset, ValidationReport,
                                      get_backbone_info)
 
 PHOTO_BACKBONE = "mobilenetv3-imagenet"
@@ -98,6 +98,19 @@ class NextStep:
     label: str  # short, for a link or a bullet
     reason: str  # one line
     query_params: dict[str, str]  # experiment-link fields that fill the form; empty when the form cannot do it
+
+
+def training_images_per_class(result: ExperimentResult) -> int:
+    """The fewest training images any class had in the run (0 when unknown).
+
+    Runs record their training counts; older stored runs only have their validation counts, from
+    which the split's fraction gives an estimate.
+    """
+    counts = result.analysis.get("train_counts") if result.analysis else None
+    if counts:
+        return int(min(counts))
+    validation = [sum(row) for row in result.finals[0].confusion] if result.finals else []
+    return int(min(validation) / max(1e-9, 1 - result.spec.val_fraction)) if validation else 0
 
 
 def next_steps(comparison: Mapping[str, Any] | None, spec: ExperimentSpec, *, images_per_class: int = 0) -> list[NextStep]:
