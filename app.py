@@ -12,8 +12,26 @@ import atexit
 import augment_core  # noqa: F401  (sets NO_ALBUMENTATIONS_UPDATE before albumentations loads)
 import streamlit as st
 
+from augment_core.transforms import get_executor
 from augment_core.worker import WorkerPool, start_workers
-from ui.common import app_icon, pipeline_sidebar
+
+
+@st.cache_resource(show_spinner=False)
+def _workers() -> WorkerPool:
+    """Once per server process: start the preview and training worker processes; stop them (re-queueing runs) at exit.
+
+    Called before the pages' imports below: the preview workers' start-up (albumentations, cv2)
+    then overlaps this process's, instead of following it at the first preview.
+    """
+    get_executor()
+    pool = start_workers()
+    atexit.register(pool.stop)
+    return pool
+
+
+_workers()
+
+from ui.common import app_icon, pipeline_sidebar  # noqa: E402 - after the workers are on their way (see _workers)
 
 # An image icon, not ":material/…:": that one is fetched from fonts.gstatic.com (pages must work offline).
 st.set_page_config(page_title="Augmentation Lab", page_icon=app_icon(), layout="wide")
@@ -37,16 +55,6 @@ PAGES = {
 }
 
 
-
-@st.cache_resource(show_spinner=False)
-def _workers() -> WorkerPool:
-    """Once per server process: start the worker processes, and stop them (re-queueing their runs) at exit."""
-    pool = start_workers()
-    atexit.register(pool.stop)
-    return pool
-
-
-_workers()
 page = st.navigation(PAGES)
 
 with st.sidebar:

@@ -28,6 +28,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUGLAB_PREVIEW_FIRST_MS", "2000", "A Playground grid estimated (from one small timed tile) to take longer than this many milliseconds is drawn smaller or with fewer tiles first, with a button for the full grid."),
     Setting("AUGLAB_PREVIEW_TRACE", "", "File to which the Playground appends one JSON line of server timings per preview (used by benchmarks/preview_browser.py); empty means off."),
     Setting("AUGLAB_WORKERS", "1", "Worker processes the app starts with it (and stops with it); each trains one queued run at a time. 0 starts none (run `python -m augment_core.worker` yourself)."),
+    Setting("AUGLAB_WORKER_NICE", "10", "Niceness a training worker process adds to itself (0-19): on a shared machine the web server and live previews get the CPU first, and training takes what is left. 0 keeps the normal priority."),
     Setting("AUGLAB_MAX_QUEUED", "20", "Runs that may wait in the queue at once; starting another is refused with a message until one starts."),
     Setting("AUGLAB_HEARTBEAT_SECONDS", "2", "How often a worker writes its heartbeat and progress, and reads the cancel flag."),
     Setting("AUGLAB_STALE_SECONDS", "30", "A running run whose worker has not written a heartbeat for this long (killed, lost) is marked failed; its finished epochs are kept."),

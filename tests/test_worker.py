@@ -134,3 +134,17 @@ def test_replicates_spread_over_two_processes_give_the_local_numbers():
     key = lambda e: (e.replicate, e.epoch, e.arm)  # noqa: E731
     assert [(key(e), e.val_acc) for e in sorted(spread.epochs, key=key)] == [(key(e), e.val_acc) for e in sorted(local.epochs, key=key)]
     assert spread.comparison["n"] == 2
+
+
+def test_app_started_workers_train_at_a_lower_priority_than_the_server(isolated_data_dir, monkeypatch):
+    """Pages and previews get the CPU first: each worker process adds AUGLAB_WORKER_NICE to its niceness."""
+    from augment_core.worker import start_workers
+
+    monkeypatch.setenv("AUGLAB_WORKER_NICE", "7")
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    pool = start_workers(1)
+    try:
+        pid = pool.pids[0]
+        wait_until(lambda: os.getpriority(os.PRIO_PROCESS, pid) == min(19, ours + 7), timeout=60, interval=0.1)
+    finally:
+        pool.stop()

@@ -70,6 +70,10 @@ def _serve(max_bytes: int) -> None:
             pass
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must never corrupt the reply stream
+    # Previews never use torch, but albumentations imports its optional torch helpers whenever torch
+    # imports (2.5 s of a worker's 3 s start on a 2-core machine). None in sys.modules makes
+    # `import torch` fail at once, and albumentations skips those helpers (it catches ImportError).
+    sys.modules.setdefault("torch", None)  # type: ignore[arg-type]
     import augment_core.transforms.preview  # noqa: F401  (albumentations and cv2 loaded once, before the first call)
 
     _send(replies, ("ready",))

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 
 import augment_core  # noqa: F401  (sets NO_ALBUMENTATIONS_UPDATE before albumentations loads)
 from augment_core.errors import AugLabError
-from augment_core.worker.loop import Worker
+from augment_core.settings import get_int
+
+
+def lower_priority() -> int:
+    """Add ``AUGLAB_WORKER_NICE`` to this process's niceness (previews and pages first); return the niceness now."""
+    try:
+        wanted = min(19, max(0, get_int("AUGLAB_WORKER_NICE")))
+        return os.nice(wanted) if wanted else os.nice(0)
+    except (AttributeError, OSError, ValueError):  # no nice() here, or a malformed setting: the normal priority
+        return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="stop (re-queueing the current run) when this process is gone; the app passes its own pid")
     parser.add_argument("--once", action="store_true", help="train at most one queued run, then exit")
     args = parser.parse_args(argv)
+    lower_priority()  # before the engine's imports (torch, albumentations: seconds of CPU) so those yield too
+    from augment_core.worker.loop import Worker
+
     try:
         worker = Worker(parent_pid=args.parent_pid)
     except AugLabError as exc:
