@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import operator
 import time
 
@@ -53,3 +54,18 @@ def test_bounded_grid_equals_the_direct_grid(rgb_image, monkeypatch):
     direct = render_grid(transform, [rgb_image], n=4, seed=3)
     assert [t.caption for t in bounded.tiles] == [t.caption for t in direct.tiles]
     assert all(np.array_equal(a.image, b.image) for a, b in zip(bounded.tiles, direct.tiles))
+
+
+def test_every_catalog_transform_previews_in_a_worker_without_torch(executor, rgb_image):
+    """Preview workers block torch (a faster start): every transform must still preview there, as on the page."""
+    failures = {}
+    for name in catalog.list_transforms():
+        transform = catalog.create_transform(name, image_size=rgb_image.shape[:2])
+        try:
+            executor.call(render_grid, transform, [rgb_image], 2, 0, timeout=60, encode=False)
+        except AugLabError as exc:
+            if "torch" in exc.message.lower() or "no module" in exc.message.lower():
+                failures[name] = exc.message
+    assert not failures, failures
+    with pytest.raises(AugLabError, match="torch"):  # the block is what this test covers
+        executor.call(importlib.import_module, "torch", timeout=30)
