@@ -7,6 +7,8 @@ albumentations object, so the pipeline editor's own builder can replace it in on
 
 from __future__ import annotations
 
+import os
+import queue
 from collections.abc import Callable
 from typing import Any
 
@@ -75,8 +77,34 @@ def create_train_transform(pipeline: dict[str, Any] | None, *, seed: int, image_
     return apply
 
 
+def _alive(pid: int) -> bool:
+    """True while process ``pid`` exists (signal 0 checks without sending anything)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _put(out: Any, item: Any, stop: Any, owner: int | None) -> bool:
+    """Put ``item`` on the full-able queue; False (give up) once the run stops or the training process is gone.
+
+    A blocking put would wait forever after the training process died (killed, out of memory):
+    the child, its forkserver and the resource tracker would then outlive the run, holding memory.
+    """
+    while True:
+        try:
+            out.put(item, timeout=1.0)
+            return True
+        except queue.Full:
+            if stop.is_set() or (owner is not None and not _alive(owner)):
+                return False
+
+
 def augment_worker(factory: Callable[[], ImageTransform | None], images: np.ndarray, plans: list[list[np.ndarray]],
-                   out: Any, stop: Any) -> None:
+                   out: Any, stop: Any, owner: int | None = None) -> None:
     """Child-process body: augment every batch of every plan, in order, into ``out``.
 
     Runs in a separate process so albumentations' per-image Python work does not fight the
@@ -95,9 +123,11 @@ def augment_worker(factory: Callable[[], ImageTransform | None], images: np.ndar
                 if stop.is_set():
                     return
                 raw = images[positions]
-                out.put(("batch", np.stack([transform(im) for im in raw]) if transform is not None else raw))
-        out.put(("done", None))
+                if not _put(out, ("batch", np.stack([transform(im) for im in raw]) if transform is not None else raw),
+                            stop, owner):
+                    return
+        _put(out, ("done", None), stop, owner)
     except AugLabError as exc:
-        out.put(("error", (exc.message, exc.hint)))
+        _put(out, ("error", (exc.message, exc.hint)), stop, owner)
     except BaseException as exc:  # anything else: report it rather than die silently
-        out.put(("error", (f"{type(exc).__name__}: {exc}", None)))
+        _put(out, ("error", (f"{type(exc).__name__}: {exc}", None)), stop, owner)

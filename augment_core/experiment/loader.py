@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -135,7 +136,7 @@ class AugmentedBatches:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["augment_core.experiment.augmentation"])
         self._queue, self._stop = context.Queue(maxsize=self.prefetch), context.Event()
-        self._process = context.Process(target=augment_worker, args=(self.factory, self.images, plans, self._queue, self._stop),
+        self._process = context.Process(target=augment_worker, args=(self.factory, self.images, plans, self._queue, self._stop, os.getpid()),
                                         name="augment-worker", daemon=True)
         self._process.start()
 
