@@ -130,7 +130,8 @@ def summarise(spec: ArmsSpec, results: list[ExperimentResult]) -> ArmsResult:
         out.message = "; ".join(f"{n}: {r.message or r.status}" for n, r in bad)
     finals = out.finals()
     if any(finals.values()) and finals.get(NONE_ARM):
-        out.leaderboard = build_leaderboard(finals)
+        evaluations = {name: [f.to_dict() for f in sorted(r.finals, key=lambda f: f.replicate)] for name, r in out.results.items()}
+        out.leaderboard = build_leaderboard(finals, evaluations=evaluations)
     return out
 
 
