@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from augment_core.errors import AugLabError
 from augment_core.experiment.results import EpochRecord, ExperimentResult
 from augment_core.experiment.spec import ExperimentSpec
 
@@ -49,7 +50,6 @@ class DataPart:
 
     def select(self, data: ImageDataset) -> ImageDataset:
         """This part of ``data`` (the full data set the spec names)."""
-        from augment_core.errors import AugLabError
         from augment_core.experiment.search import holdout_split  # search builds on this module; imported when used
 
         if self.source and data.fingerprint != self.source:
