@@ -62,7 +62,8 @@ def test_the_cli_search_runs_its_trials_on_a_two_node_ray_cluster(ray_cluster, i
     env = {**os.environ, "AUGLAB_DATA_DIR": str(isolated_data_dir), "AUGLAB_RAY_ADDRESS": ray_cluster.address,
            "AUGLAB_TORCH_THREADS": "1", "PYTHONPATH": str(ROOT), "NO_ALBUMENTATIONS_UPDATE": "1"}
     done = subprocess.run([sys.executable, "-m", "augment_core.experiment", "search", str(spec_file), "--budget", "2",
-                           "--workers", "2", "--no-pruning"]  # two trials in parallel: which one Hyperband prunes depends on timing, env=env, cwd=ROOT, capture_output=True, text=True, timeout=840)
+                           "--workers", "2", "--no-pruning"],  # two trials at once: which Hyperband prunes depends on timing
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=840)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "trial   0 COMPLETE" in done.stdout and "trial   1 COMPLETE" in done.stdout
     assert "confirmed on the held-out part" in done.stdout and "is best" in done.stdout
