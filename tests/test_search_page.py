@@ -84,3 +84,28 @@ def test_ablation_from_the_pipeline_page(fresh_tasks):
     at = _wait(at, fresh_tasks, "ablation", timeout=1000)
     text = page_texts(at)
     assert "What each step adds to the full pipeline" in text and "1. Affine" in text and "2. HorizontalFlip" in text
+
+
+def test_the_form_keeps_the_users_choices_after_a_search(fresh_tasks):
+    at = open_page("pages/search.py")
+    at.radio(key="search:space").set_value("families")
+    at.selectbox(key="search:data").set_value("digits")
+    at.selectbox(key="search:kind").set_value("Digits and handwriting")
+    at.segmented_control(key="search:unit").set_value("trials")
+    at.run()
+    at.number_input(key="search:trials").set_value(3)
+    at.slider(key="search:epochs").set_value(2)
+    at.button(key="search:start").click()
+    at.run()
+    assert at.button(key="search:stop") is not None, "the live view replaces the form while the search runs"
+    for task_id in list(fresh_tasks._tasks):
+        fresh_tasks.cancel(task_id)
+        fresh_tasks.wait(task_id, timeout=600)
+    at.run()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key="search:space").value == "families"
+    assert at.selectbox(key="search:data").value == "digits"
+    assert at.selectbox(key="search:kind").value == "Digits and handwriting"
+    assert at.segmented_control(key="search:unit").value == "trials"
+    assert at.number_input(key="search:trials").value == 3 and at.slider(key="search:epochs").value == 2

@@ -11,7 +11,8 @@ from augment_core.errors import AugLabError
 from augment_core.experiment import NONE_ARM, build_leaderboard
 from augment_core.experiment.presets import WRONG_DIGITS_PIPELINE
 from augment_core.experiment.search import TrialRow
-from augment_core.prove import (TaskManager, ablation_epochs, best_so_far_figure, leaderboard_table, page_search_spec,
+from augment_core.experiment import LocalExecutor, QueueExecutor
+from augment_core.prove import (TaskManager, ablation_epochs, best_so_far_figure, leaderboard_table, page_executor, page_search_spec,
                                 parallel_figure, trial_table)
 
 ROWS = [TrialRow(0, "COMPLETE", 0.70, {"flip": True, "flip.p": 0.5}, None, 3.0),
@@ -74,6 +75,26 @@ def test_leaderboard_table_marks_significant_intervals():
     rows = leaderboard_table(board)
     assert rows[0]["arm"] == "A" and rows[0]["vs no augmentation (points)"].endswith("*")
     assert rows[1]["vs no augmentation (points)"] == "—"
+
+
+def test_when_no_augmentation_is_best_its_column_is_not_repeated():
+    board = build_leaderboard({NONE_ARM: [0.8, 0.82, 0.81], "A": [0.5, 0.52, 0.51]})
+    assert board.best == NONE_ARM
+    assert list(leaderboard_table(board)[0]) == ["arm", "final val acc %", "± std", "runs", "vs no augmentation (points)"]
+    other = build_leaderboard({NONE_ARM: [0.5, 0.52, 0.51], "A": [0.8, 0.82, 0.81]})
+    assert "vs A (points)" in leaderboard_table(other)[0]
+
+
+def test_parallel_coordinates_leave_room_for_the_outer_labels():
+    margin = parallel_figure(ROWS).layout.margin
+    assert margin.l >= 80 and margin.r >= 80 and margin.t >= 80
+
+
+def test_the_page_trains_through_the_queue_when_the_app_has_workers(monkeypatch):
+    assert isinstance(page_executor(0), LocalExecutor)
+    monkeypatch.setenv("AUGLAB_WORKERS", "2")
+    executor = page_executor()
+    assert isinstance(executor, QueueExecutor) and executor.workers == 2
 
 
 def test_page_spec_refuses_unsafe_space_before_starting():

@@ -25,25 +25,33 @@ POLL_SECONDS = 1.0
 
 
 def search_form() -> SearchSpec | None:
-    """The search settings; returns the spec when Start is pressed (None otherwise or on a refusal)."""
+    """The search settings; returns the spec when Start is pressed (None otherwise or on a refusal).
+
+    The form is not drawn while a search runs, and Streamlit forgets the state of widgets it did
+    not draw; so the user's choices are kept in ``search:kept`` and given back as the defaults.
+    """
+    kept: dict = st.session_state.setdefault("search:kept", {})
     left, middle, right = st.columns(3)
-    dataset = left.selectbox("Data", list(SEARCH_DATASETS), format_func=SEARCH_DATASETS.get, key="search:data",
+    datasets, kinds, spaces = list(SEARCH_DATASETS), list_data_kinds(), list(SPACES)
+    dataset = left.selectbox("Data", datasets, index=datasets.index(kept.get("data", datasets[0])),
+                             format_func=SEARCH_DATASETS.get, key="search:data",
                              help="The built-in data set to search on; 30% of each class is held out for the confirmation.")
-    space = middle.radio("Space", list(SPACES), format_func=lambda s: SPACES[s], key="search:space",
-                         help="What the search may try. 'Around my pipeline' uses the pipeline from the editor.")
-    kinds = list_data_kinds()
-    kind = right.selectbox("Kind of data", kinds, index=kinds.index(get_data_kind()), key="search:kind",
+    space = middle.radio("Space", spaces, index=spaces.index(kept.get("space", spaces[0])), format_func=lambda s: SPACES[s],
+                         key="search:space", help="What the search may try. 'Around my pipeline' uses the pipeline from the editor.")
+    kind = right.selectbox("Kind of data", kinds, index=kinds.index(kept.get("kind", get_data_kind())), key="search:kind",
                            help="Label-safety rules for the search space: no flips or large turns on digits, no hue shifts where colour is the class.")
-    unit = left.segmented_control("Budget in", ["minutes", "trials"], default="minutes", key="search:unit", required=True,
-                                  help="Stop after this much time or after this many trials.")
+    unit = left.segmented_control("Budget in", ["minutes", "trials"], default=kept.get("unit", "minutes"), key="search:unit",
+                                  required=True, help="Stop after this much time or after this many trials.")
     if unit == "minutes":
-        minutes, trials = middle.slider("Minutes", 1, get_int("AUGLAB_SEARCH_MAX_MINUTES"), 5, key="search:minutes",
-                                        help="Wall time for the search itself; the confirmation runs after it."), None
+        minutes, trials = middle.slider("Minutes", 1, get_int("AUGLAB_SEARCH_MAX_MINUTES"), kept.get("minutes", 5),
+                                        key="search:minutes", help="Wall time for the search itself; the confirmation runs after it."), None
     else:
-        minutes, trials = None, middle.number_input("Trials", 1, 200, 6, key="search:trials",
+        minutes, trials = None, middle.number_input("Trials", 1, 200, kept.get("trials", 6), key="search:trials",
                                                     help="How many pipelines to try.")
-    epochs = right.slider("Epochs per trial", 1, 30, 8, key="search:epochs",
+    epochs = right.slider("Epochs per trial", 1, 30, kept.get("epochs", 8), key="search:epochs",
                           help="Fewer epochs: more trials in the budget, noisier scores. Pruning stops weak trials early.")
+    kept.update({"data": dataset, "space": space, "kind": kind, "unit": unit, "epochs": epochs,
+                 **({"minutes": minutes} if minutes is not None else {"trials": trials})})
     if not st.button("Start the search", type="primary", icon=":material/search:", key="search:start",
                      help="Search in the background; trials appear below as they finish."):
         return None

@@ -87,20 +87,23 @@ def step_effects(result: ArmsResult, *, confidence: float = 0.95) -> list[StepEf
     full = finals.get(FULL_ARM, [])
     full_arm = next(a for a in result.spec.arms if a.name == FULL_ARM)
     labels = [step_label(i + 1, item) for i, item in enumerate(from_dict(full_arm.pipeline).items)]
-    pairs = []
+    evaluations = {name: [f.to_dict() for f in sorted(r.finals, key=lambda f: f.replicate)] for name, r in result.results.items()}
+    pairs, images = [], []
     for label in labels:
         # a one-step pipeline without its step is the no-augmentation arm
-        without = finals.get(f"without {label}", finals.get(NONE_ARM, []))
+        name = f"without {label}" if f"without {label}" in finals else NONE_ARM
+        without = finals.get(name, [])
         n = min(len(full), len(without))
         pairs.append((without[:n], full[:n]))
-    diffs = holm_differences(pairs, confidence) if pairs else []
+        images.append((evaluations.get(name, [])[:n], evaluations.get(FULL_ARM, [])[:n]))
+    diffs = holm_differences(pairs, confidence, images=images) if pairs else []
     out = []
     for label, d in zip(labels, diffs):
         if d.n == 0 or math.isnan(d.mean):
             out.append(StepEffect(label, None, "not finished"))
             continue
         verdict = ("helps" if d.mean > 0 else "hurts") if d.significant else "makes no clear difference"
-        out.append(StepEffect(label, d, verdict))
+        out.append(StepEffect(label, d, "cannot tell (at chance)" if d.cannot_tell else verdict))
     return out
 
 

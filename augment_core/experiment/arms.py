@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from augment_core.errors import AugLabError
-from augment_core.experiment.executor import Executor, LocalExecutor, RunRequest
+from augment_core.experiment.executor import DataPart, Executor, LocalExecutor, RunRequest
 from augment_core.experiment.leaderboard import NONE_ARM, Leaderboard, build_leaderboard
 from augment_core.experiment.results import EpochRecord, ExperimentResult
 from augment_core.experiment.spec import ExperimentSpec
@@ -115,10 +115,10 @@ class ArmsResult:
                 for name, r in self.results.items()}
 
 
-def arm_requests(spec: ArmsSpec, *, dataset: Any = None) -> list[RunRequest]:
+def arm_requests(spec: ArmsSpec, *, dataset: Any = None, part: DataPart | None = None) -> list[RunRequest]:
     """One engine request per arm, no augmentation first (its plain arm only; the others their augmented arm)."""
-    return [RunRequest(spec.arm_spec(None), arms=("plain",), dataset=dataset, label=NONE_ARM),
-            *(RunRequest(spec.arm_spec(a), arms=("augmented",), dataset=dataset, label=a.name) for a in spec.arms)]
+    return [RunRequest(spec.arm_spec(None), arms=("plain",), dataset=dataset, part=part, label=NONE_ARM),
+            *(RunRequest(spec.arm_spec(a), arms=("augmented",), dataset=dataset, part=part, label=a.name) for a in spec.arms)]
 
 
 def summarise(spec: ArmsSpec, results: list[ExperimentResult]) -> ArmsResult:
@@ -130,12 +130,14 @@ def summarise(spec: ArmsSpec, results: list[ExperimentResult]) -> ArmsResult:
         out.message = "; ".join(f"{n}: {r.message or r.status}" for n, r in bad)
     finals = out.finals()
     if any(finals.values()) and finals.get(NONE_ARM):
-        out.leaderboard = build_leaderboard(finals)
+        evaluations = {name: [f.to_dict() for f in sorted(r.finals, key=lambda f: f.replicate)] for name, r in out.results.items()}
+        out.leaderboard = build_leaderboard(finals, evaluations=evaluations)
     return out
 
 
 def run_arms(spec: ArmsSpec, *, executor: Executor | None = None, dataset: Any = None,
-             on_epoch: ArmEpochCallback | None = None, cancel: threading.Event | None = None) -> ArmsResult:
+             on_epoch: ArmEpochCallback | None = None, cancel: threading.Event | None = None,
+             part: DataPart | None = None) -> ArmsResult:
     """Train every arm over every replicate and build the leaderboard.
 
     Args:
@@ -144,8 +146,9 @@ def run_arms(spec: ArmsSpec, *, executor: Executor | None = None, dataset: Any =
         dataset: Already-loaded data (default: load ``spec.base.dataset``).
         on_epoch: Called with (arm name, record) after every finished epoch.
         cancel: Stop after the current step; finished replicates still count.
+        part: Which part of ``spec.base.dataset`` ``dataset`` is, for executors in other processes.
     """
-    requests = arm_requests(spec, dataset=dataset)
+    requests = arm_requests(spec, dataset=dataset, part=part)
     names = spec.names
     callback = None if on_epoch is None else (lambda i, record: on_epoch(names[i], record))
     results = (executor or LocalExecutor()).run(requests, on_epoch=callback, cancel=cancel)

@@ -98,8 +98,11 @@ class RunQueue:
     def _conn(self):  # noqa: ANN202 - sqlite3.Connection; the store's per-thread connection
         return self.store._conn()  # noqa: SLF001 - one database, one owner of the connection
 
-    def enqueue(self, spec: ExperimentSpec, *, owner: str = "", follow: str = "") -> int:
+    def enqueue(self, spec: ExperimentSpec, *, owner: str = "", follow: str = "", request: dict[str, Any] | None = None) -> int:
         """Write ``spec`` as a queued run; return its id.
+
+        ``request`` (JSON-ready) is written in the same transaction, so no worker claims the run
+        without it; see :func:`augment_core.experiment.queue_executor.run_queued` (arms, a data part).
 
         Raises:
             QueueFullError: ``AUGLAB_MAX_QUEUED`` runs are already waiting.
@@ -117,7 +120,14 @@ class RunQueue:
                 "INSERT INTO runs (name, spec, status, class_names, dataset_fingerprint, versions, started_at, owner, "
                 "follow, queued_at) VALUES (?, ?, 'queued', '[]', '', '{}', '', ?, ?, ?)",
                 (spec.name, spec.to_json(), owner_hash(owner), follow, _now_iso()))
+            if request is not None:
+                conn.execute("INSERT INTO run_requests (run_id, request) VALUES (?, ?)", (cur.lastrowid, json.dumps(request)))
             return int(cur.lastrowid)  # type: ignore[arg-type]
+
+    def request_of(self, run_id: int) -> dict[str, Any] | None:
+        """The ``request`` a run was enqueued with (None for a plain run)."""
+        row = self._conn().execute("SELECT request FROM run_requests WHERE run_id=?", (run_id,)).fetchone()
+        return None if row is None else json.loads(row["request"])
 
     def claim(self, worker: str) -> tuple[int, ExperimentSpec] | None:
         """Take the oldest queued run for ``worker`` (atomically); None when the queue is empty."""

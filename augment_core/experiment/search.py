@@ -41,7 +41,7 @@ from augment_core.errors import AugLabError
 from augment_core.experiment.ablation import engine_dict
 from augment_core.experiment.arms import Arm, ArmsResult, ArmsSpec, run_arms
 from augment_core.experiment.datasets import ImageDataset, split_indices
-from augment_core.experiment.executor import Executor, LocalExecutor, RunRequest, _either
+from augment_core.experiment.executor import DataPart, Executor, LocalExecutor, RunRequest, _either
 from augment_core.experiment.search_space import SPACES, create_space
 from augment_core.experiment.spec import ExperimentSpec
 from augment_core.pipelines.presets import list_data_kinds
@@ -270,6 +270,7 @@ def run_search(spec: SearchSpec, *, executor: Executor | None = None, resume: bo
 
         dataset = load_dataset(spec.base)
     search_data, held_out = holdout_split(dataset, spec.holdout_fraction, spec.base.seed)
+    search_part = DataPart("search", spec.holdout_fraction, spec.base.seed, dataset.fingerprint)
     study = open_study(spec, resume=resume, storage=storage)
     start, result = time.perf_counter(), SearchResult(spec)
     deadline = threading.Event()
@@ -291,10 +292,13 @@ def run_search(spec: SearchSpec, *, executor: Executor | None = None, resume: bo
                 trial.set_user_attr("pipeline", pipeline)
                 trials.append(trial)
                 requests.append(RunRequest(replace(trial_spec, name=f"{spec.name} · trial {trial.number}", pipeline=pipeline),
-                                           arms=("augmented",), dataset=search_data, label=f"trial {trial.number}"))
+                                           arms=("augmented",), dataset=search_data, part=search_part,
+                                           label=f"trial {trial.number}"))
             pruned = [False] * batch
 
             def report(i: int, record: Any) -> None:
+                if pruned[i]:  # a queued run may finish an epoch or two before its cancel arrives: not reported
+                    return
                 trials[i].report(record.val_acc, record.replicate * spec.base.epochs + record.epoch)
                 if on_epoch is not None:
                     on_epoch(trials[i].number, record)
@@ -328,7 +332,8 @@ def run_search(spec: SearchSpec, *, executor: Executor | None = None, resume: bo
         result.status = "failed"
         result.message = _too_small(spec, result.trials)
     elif confirm:
-        result.confirmation = confirm_study(spec, study, held_out, executor=executor, cancel=cancel)
+        result.confirmation = confirm_study(spec, study, held_out, executor=executor, cancel=cancel,
+                                            source=dataset.fingerprint)
     result.seconds = time.perf_counter() - start
     return result
 
@@ -341,7 +346,7 @@ def _too_small(spec: SearchSpec, trials: list[TrialRow]) -> str:
 
 
 def confirm_study(spec: SearchSpec, study: Any, held_out: ImageDataset, *, executor: Executor | None = None,
-                  cancel: threading.Event | None = None) -> ArmsResult:
+                  cancel: threading.Event | None = None, source: str = "") -> ArmsResult:
     """Re-compare the best trial, your pipeline and no augmentation on ``held_out`` with fresh seeds; store the result."""
     completed = [t for t in trial_rows(study) if t.state == "COMPLETE" and t.value is not None]
     if not completed:
@@ -351,7 +356,8 @@ def confirm_study(spec: SearchSpec, study: Any, held_out: ImageDataset, *, execu
     if spec.base.pipeline is not None:
         arms.append(Arm(YOURS, spec.base.pipeline, spec.base.mixup_alpha, spec.base.cutmix_alpha))
     base = replace(spec.base, name=f"{spec.name} · confirmation", seeds=spec.confirm_seeds, folds=0, seed=spec.base.seed + 10_000)
-    result = run_arms(ArmsSpec(base, tuple(arms)), executor=executor or LocalExecutor(), dataset=held_out, cancel=cancel)
+    part = DataPart("held-out", spec.holdout_fraction, spec.base.seed, source)  # how a worker rebuilds held_out
+    result = run_arms(ArmsSpec(base, tuple(arms)), executor=executor or LocalExecutor(), dataset=held_out, cancel=cancel, part=part)
     if result.leaderboard is not None:
         study.set_user_attr("confirmation", {"trial": best.number, "leaderboard": json.loads(json.dumps(result.leaderboard.to_dict(), default=str))})
     return result
@@ -363,9 +369,10 @@ def confirm_search(name: str, *, storage: str | None = None, executor: Executor 
     spec, study = load_search(name, storage=storage)
     from augment_core.experiment.runner import load_dataset
 
-    _, held_out = holdout_split(load_dataset(spec.base), spec.holdout_fraction, spec.base.seed)
+    data = load_dataset(spec.base)
+    _, held_out = holdout_split(data, spec.holdout_fraction, spec.base.seed)
     result = SearchResult(spec, trials=trial_rows(study))
     completed = [t for t in result.trials if t.state == "COMPLETE" and t.value is not None]
     result.best = max(completed, key=lambda t: t.value) if completed else None
-    result.confirmation = confirm_study(spec, study, held_out, executor=executor, cancel=cancel)
+    result.confirmation = confirm_study(spec, study, held_out, executor=executor, cancel=cancel, source=data.fingerprint)
     return result

@@ -4,12 +4,22 @@ Examples:
     python -m augment_core.experiment search spec.json --budget 10m
     python -m augment_core.experiment search --preset demo --budget 5 --space families --epochs 5
     python -m augment_core.experiment search --confirm search    # confirm a cancelled or stored search
+    python -m augment_core.experiment search spec.json --budget 6 --workers 2   # trials as queued runs, 2 workers
+
+With ``--workers N`` the trials and the confirmation's arms are runs in the run queue, trained by N
+worker processes started for the search (``python -m augment_core.worker``, stopped at its end;
+workers already serving the same data folder, such as the app's, help too). With
+``AUGLAB_RAY_ADDRESS`` set, those workers send each run's replicates to that Ray cluster.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +27,7 @@ from typing import Any
 
 from augment_core.errors import AugLabError
 from augment_core.experiment.presets import create_spec_preset, list_spec_presets
+from augment_core.experiment.queue_executor import QueueExecutor
 from augment_core.experiment.search import SearchResult, SearchSpec, TrialRow, confirm_search, parse_budget, run_search
 from augment_core.experiment.search_space import SPACES
 from augment_core.pipelines.presets import list_data_kinds
@@ -35,6 +46,9 @@ def add_search_command(sub: Any) -> None:
     search.add_argument("--resume", action="store_true", help="continue the stored search of this name")
     search.add_argument("--no-pruning", action="store_true", help="train every trial to the end")
     search.add_argument("--confirm", metavar="NAME", help="only confirm the stored search NAME")
+    search.add_argument("--workers", type=int, default=0, metavar="N",
+                        help="train trials as queued runs with N worker processes (with AUGLAB_RAY_ADDRESS: on that Ray "
+                             "cluster); 0 (default): one at a time in this process")
 
 
 def format_trial(row: TrialRow) -> str:
@@ -64,10 +78,42 @@ def format_result(result: SearchResult) -> str:
     return "\n".join(lines)
 
 
+def start_worker_processes(count: int) -> list[subprocess.Popen[bytes]]:
+    """``count`` worker processes on this process's data folder; they stop by themselves if this process dies.
+
+    Started by command line, not imported: workers build on this package, not the other way round.
+    """
+    command = [sys.executable, "-m", "augment_core.worker", "--parent-pid", str(os.getpid())]
+    return [subprocess.Popen(command, env=dict(os.environ)) for _ in range(count)]
+
+
+def stop_worker_processes(procs: list[subprocess.Popen[bytes]], timeout: float = 30.0) -> None:
+    """Ask each to stop politely (a current run goes back to the queue), then kill the ones that did not."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def run_search_command(args: argparse.Namespace) -> int:
     """Run (or confirm) a search, printing trials as they finish; exit code 0 when confirmed."""
+    if args.workers < 0:
+        raise AugLabError("--workers must be 0 (train in this process) or more.", field="workers")
+    procs = start_worker_processes(args.workers) if args.workers else []
+    try:
+        return _search_command(args, QueueExecutor(args.workers) if args.workers else None)
+    finally:
+        stop_worker_processes(procs)
+
+
+def _search_command(args: argparse.Namespace, executor: QueueExecutor | None) -> int:
     if args.confirm:
-        result = confirm_search(args.confirm)
+        result = confirm_search(args.confirm, executor=executor)
         print(format_result(result))
         return 0
     if args.preset:
@@ -88,7 +134,8 @@ def run_search_command(args: argparse.Namespace) -> int:
         spec = replace(spec, base=replace(spec.base, epochs=args.epochs))
     cancel = threading.Event()
     try:
-        result = run_search(spec, resume=args.resume, on_trial=lambda row: print(format_trial(row), flush=True), cancel=cancel)
+        result = run_search(spec, resume=args.resume, executor=executor, on_trial=lambda row: print(format_trial(row), flush=True),
+                            cancel=cancel)
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         cancel.set()
         return 130

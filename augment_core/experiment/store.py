@@ -57,6 +57,11 @@ CREATE TABLE IF NOT EXISTS finals (
     arm TEXT NOT NULL, replicate INTEGER NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (run_id, arm, replicate)
 );
+CREATE TABLE IF NOT EXISTS run_requests (
+    -- what a queued run trains besides its spec (arms, a part of the data): see queue_executor.py
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    request TEXT NOT NULL
+);
 """
 # Added to runs for the queue; ALTERed into databases made before the queue existed.
 _QUEUE_COLUMNS = {

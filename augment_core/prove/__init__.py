@@ -21,7 +21,7 @@ __getattr__, __dir__, __all__ = lazy_face(__name__, {
                        "figure_html", "figure_png", "overlay_figure", "per_class_figure", "png_export_problem"],
     "report": ["report_html"],
     "search_view": ["SEARCH_DATASETS", "ablation_epochs", "ablation_task", "best_so_far_figure", "confirm_task",
-                    "leaderboard_table", "page_search_spec", "parallel_figure", "search_task", "trial_table", "winner_pipeline"],
+                    "leaderboard_table", "page_executor", "page_search_spec", "parallel_figure", "search_task", "trial_table", "winner_pipeline"],
     "tasks": ["TaskManager", "TaskSnapshot", "default_tasks"],
     "setup": ["ENGINE_PIPELINES", "PreparedData", "check_pipeline", "class_samples", "default_spec", "enlarge",
               "estimate_time", "pipeline_steps", "pipeline_summary", "prepare_builtin", "prepare_classes",

@@ -15,9 +15,10 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from augment_core.experiment import (AblationResult, SearchResult, SearchSpec, TrialRow, confirm_search, create_space,
-                                     create_spec_preset, run_ablation, run_search)
+from augment_core.experiment import (NONE_ARM, AblationResult, Executor, LocalExecutor, QueueExecutor, SearchResult, SearchSpec,
+                                     TrialRow, confirm_search, create_space, create_spec_preset, run_ablation, run_search)
 from augment_core.experiment.leaderboard import Leaderboard
+from augment_core.settings import get_int
 
 SEARCH_DATASETS = {"shapes": "Shapes (built-in, 6 classes)", "digits": "Handwritten digits (built-in, 10 classes)"}
 
@@ -34,22 +35,33 @@ def page_search_spec(*, dataset: str, space: str, data_kind: str, epochs: int, m
                       budget_trials=trials, budget_seconds=None if minutes is None else 60.0 * minutes)
 
 
+def page_executor(workers: int | None = None) -> Executor:
+    """Who trains the page's trials and arms: the run queue when the app has worker processes, else this process.
+
+    With ``AUGLAB_WORKERS`` >= 1 (the app's default) every trial is a queued run, so all the
+    workers (and a Ray cluster behind them, with ``AUGLAB_RAY_ADDRESS``) train that many at once;
+    with 0 the page trains one at a time in its own background thread.
+    """
+    workers = get_int("AUGLAB_WORKERS") if workers is None else workers
+    return QueueExecutor(workers) if workers >= 1 else LocalExecutor()
+
+
 def search_task(spec: SearchSpec) -> Callable[[Callable[[Any], None], threading.Event], SearchResult]:
     """The background function of a search: emits each finished trial."""
-    return lambda emit, cancel: run_search(spec, on_trial=emit, cancel=cancel)
+    return lambda emit, cancel: run_search(spec, executor=page_executor(), on_trial=emit, cancel=cancel)
 
 
 def confirm_task(name: str) -> Callable[[Callable[[Any], None], threading.Event], SearchResult]:
     """The background function that confirms a stored search."""
-    return lambda emit, cancel: confirm_search(name, cancel=cancel)
+    return lambda emit, cancel: confirm_search(name, executor=page_executor(), cancel=cancel)
 
 
 def ablation_task(pipeline: dict[str, Any], *, singles: bool = False, epochs: int = 15,
                   seeds: int = 3) -> Callable[[Callable[[Any], None], threading.Event], AblationResult]:
     """The background function of an ablation on the demo's data and settings: emits (arm, epoch record)."""
     base = create_spec_preset("demo", epochs=epochs, seeds=seeds)
-    return lambda emit, cancel: run_ablation(base, pipeline, singles=singles, on_epoch=lambda arm, r: emit((arm, r)),
-                                             cancel=cancel)
+    return lambda emit, cancel: run_ablation(base, pipeline, singles=singles, executor=page_executor(),
+                                             on_epoch=lambda arm, r: emit((arm, r)), cancel=cancel)
 
 
 def ablation_epochs(pipeline_steps: int, *, singles: bool, epochs: int, seeds: int) -> int:
@@ -97,7 +109,10 @@ def parallel_figure(rows: list[TrialRow]) -> go.Figure | None:
                          "ticktext": levels})
     dims.append({"label": "val acc %", "values": [100 * r.value for r in done]})
     fig = go.Figure(go.Parcoords(line={"color": [100 * r.value for r in done], "colorscale": "Viridis"}, dimensions=dims))
-    fig.update_layout(height=320, margin={"l": 40, "r": 40, "t": 40, "b": 10}, title="What the trials tried")
+    # Parcoords draws each axis label centred above its axis and the tick texts beside it: without wide side
+    # margins and room on top the first and last labels are cut off
+    fig.update_layout(height=360, margin={"l": 90, "r": 90, "t": 90, "b": 30}, title={"text": "What the trials tried", "y": 0.98},
+                      font={"size": 11})
     return fig
 
 
@@ -106,12 +121,20 @@ def leaderboard_table(board: Leaderboard) -> list[dict[str, Any]]:
     def cell(d: Any) -> str:
         if d is None:
             return "—"
+        if d.cannot_tell:
+            return f"{d.mean:+.1f} (cannot tell: at chance)"
         if math.isnan(d.ci_low):
             return f"{d.mean:+.1f} (one run)"
         return f"{d.mean:+.1f} [{d.ci_low:+.1f}, {d.ci_high:+.1f}]" + (" *" if d.significant else "")
 
-    return [{"arm": r.arm, "final val acc %": round(100 * r.mean_acc, 1), "± std": round(100 * r.std_acc, 1), "runs": r.n,
-             "vs no augmentation (points)": cell(r.vs_none), f"vs {board.best} (points)": cell(r.vs_best)} for r in board.rows]
+    rows = []
+    for r in board.rows:
+        row = {"arm": r.arm, "final val acc %": round(100 * r.mean_acc, 1), "± std": round(100 * r.std_acc, 1), "runs": r.n,
+               "vs no augmentation (points)": cell(r.vs_none)}
+        if board.best != NONE_ARM:  # else "vs best" is the same column twice
+            row[f"vs {board.best} (points)"] = cell(r.vs_best)
+        rows.append(row)
+    return rows
 
 
 def winner_pipeline(result: SearchResult) -> dict[str, Any] | None:

@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from augment_core.errors import AugLabError
-from augment_core.experiment import BatchProgress, ExperimentResult, RunQueue, RunStore, run_experiment
+from augment_core.experiment import BatchProgress, ExperimentResult, RunQueue, RunStore, run_queued
 from augment_core.settings import get_setting
 
 RunFunction = Callable[..., ExperimentResult]  # run_experiment's keyword signature
@@ -34,20 +34,21 @@ class Worker:
 
     Args:
         store_path: The run database (default: the data folder's).
-        run: The engine's run function; tests pass quick fakes with the same keywords. With
+        run: The engine's run function (run_experiment with the arms and data part a search or
+            multi-arm run was queued with); tests pass quick fakes with the same keywords. With
             ``AUGLAB_RAY_ADDRESS`` set, the engine's replicates run as Ray tasks on that cluster.
         parent_pid: Stop when this process is no longer our parent (the app that started us died).
         poll_s: Seconds between looks at an empty queue.
         name: Name written on claimed runs (default :func:`worker_name`).
     """
 
-    def __init__(self, store_path: Path | str | None = None, *, run: RunFunction = run_experiment,
+    def __init__(self, store_path: Path | str | None = None, *, run: RunFunction = run_queued,
                  parent_pid: int | None = None, poll_s: float = 0.5, name: str | None = None) -> None:
         self.queue = RunQueue(RunStore(store_path))
-        if run is run_experiment and get_setting("AUGLAB_RAY_ADDRESS"):
+        if run is run_queued and get_setting("AUGLAB_RAY_ADDRESS"):
             from augment_core.worker.ray_executor import RayExecutor  # Ray is optional: imported only when asked for
 
-            run = partial(run_experiment, executor=RayExecutor())
+            run = partial(run_queued, executor=RayExecutor())
         self._run, self._parent_pid, self._poll_s = run, parent_pid, poll_s
         self.name = name or worker_name()
         self._stopping = threading.Event()

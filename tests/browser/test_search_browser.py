@@ -51,6 +51,13 @@ def test_short_search_to_confirmed_leaderboard_then_open_the_winner(page, app_ur
     body = page.inner_text("body")
     assert all(name in body for name in names), (names, body[:2000])
 
+    # the app has a worker process, so every trial and confirmation arm was a run in the queue: the Runs page lists them
+    page.goto(f"{app_url}/runs")
+    wait_for_app(page)
+    page.wait_for_selector("text=· trial 1", state="attached", timeout=60_000)  # a cell of the runs table (a canvas grid)
+    cells = " | ".join(page.locator("[data-testid='stDataFrame'] td[role='gridcell']").all_text_contents())
+    assert "· trial 0" in cells and "· confirmation · No augmentation" in cells, cells[:2000]
+
 
 @pytest.mark.timeout(900)
 def test_ablation_of_the_demo_pipeline_from_the_pipeline_page(page, app_url, screenshot):
