@@ -76,7 +76,10 @@ def _serve(max_bytes: int) -> None:
     sys.modules.setdefault("torch", None)  # type: ignore[arg-type]
     import augment_core.transforms.preview  # noqa: F401  (albumentations and cv2 loaded once, before the first call)
 
-    _send(replies, ("ready",))
+    try:
+        _send(replies, ("ready",))
+    except OSError:  # the server went away while this worker started (BrokenPipeError): nothing to serve
+        return
     while True:
         try:
             fn, args, kwargs = _recv(requests)
@@ -91,9 +94,12 @@ def _serve(max_bytes: int) -> None:
         except BaseException as exc:  # noqa: BLE001 - any failure goes back to the caller as a message
             reply = ("error", f"{type(exc).__name__}: {exc}")
         try:
-            _send(replies, reply)
-        except (pickle.PicklingError, TypeError, AttributeError) as exc:
-            _send(replies, ("error", f"the result could not be sent back ({type(exc).__name__}: {exc})"))
+            try:
+                _send(replies, reply)
+            except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                _send(replies, ("error", f"the result could not be sent back ({type(exc).__name__}: {exc})"))
+        except OSError:  # the server went away mid-call (BrokenPipeError): end quietly, no traceback
+            return
 
 
 class _Worker:
