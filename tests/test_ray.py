@@ -6,50 +6,23 @@ installs requirements-ray.txt and a missing Ray is a failure. Kept to one small 
 
 from __future__ import annotations
 
-import os
-import socket
-
 import pytest
 
-# Before Ray is imported: keep every Ray process on the loopback address (tests never touch the network).
-os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-
+from tests.ray_cluster import RAY_MARKS, local_cluster  # first: sets Ray's environment before Ray loads
 from augment_core.experiment import RunQueue, create_spec_preset, run_experiment
 from tests.helpers import wait_until
 
-try:
-    import ray
-except ImportError:  # pragma: no cover - depends on the environment
-    ray = None
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("Ray tests must run under CI: pip install -r requirements-ray.txt", pytrace=False)
-
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(ray is None, reason="Ray is not installed (pip install -r requirements-ray.txt)")]
+pytestmark = RAY_MARKS
 
 SPEC = create_spec_preset("demo", epochs=3, seeds=2, dataset_options={"per_class": 12, "seed": 1}, train_per_class=3,
                           epoch_repeats=1)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def ray_cluster():
     """A head node and a second node, one CPU each, so two replicates must land on different nodes."""
-    from ray.cluster_utils import Cluster
-
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "gcs_server_port": _free_port(),
-                                                            "include_dashboard": False})
-    cluster.add_node(num_cpus=1)
-    cluster.wait_for_nodes()
-    yield cluster
-    if ray.is_initialized():
-        ray.shutdown()
-    cluster.shutdown()
+    with local_cluster() as (cluster, _):
+        yield cluster
 
 
 def test_a_queued_run_trains_its_replicates_on_two_ray_nodes_with_the_local_numbers(ray_cluster, monkeypatch):

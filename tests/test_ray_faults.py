@@ -12,26 +12,16 @@ Skipped with a reason where Ray is not installed, except under CI, where a missi
 
 from __future__ import annotations
 
-import os
 from functools import partial
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-
+from tests.ray_cluster import RAY_MARKS, local_cluster  # first: sets Ray's environment before Ray loads
 from augment_core.experiment import RunQueue, create_spec_preset, run_experiment
 from tests.helpers import wait_until
-from tests.test_ray import _free_port
 
-try:
-    import ray
-except ImportError:  # pragma: no cover - depends on the environment
-    ray = None
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("Ray tests must run under CI: pip install -r requirements-ray.txt", pytrace=False)
-
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(ray is None, reason="Ray is not installed (pip install -r requirements-ray.txt)")]
+pytestmark = RAY_MARKS
 
 # Two replicates, one per one-CPU node; long enough that the second node is killed while it trains.
 SPEC = create_spec_preset("demo", epochs=6, seeds=2, dataset_options={"per_class": 12, "seed": 1}, train_per_class=4,
@@ -40,17 +30,9 @@ SPEC = create_spec_preset("demo", epochs=6, seeds=2, dataset_options={"per_class
 
 @pytest.fixture
 def cluster():
-    """A fresh head and second node (one CPU each) per test: the test kills the second one."""
-    from ray.cluster_utils import Cluster
-
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "gcs_server_port": _free_port(),
-                                                            "include_dashboard": False})
-    second = cluster.add_node(num_cpus=1)
-    cluster.wait_for_nodes()
-    yield cluster, second
-    if ray.is_initialized():
-        ray.shutdown()
-    cluster.shutdown()
+    """A fresh 2-node cluster per test (one is killed): (cluster, second node)."""
+    with local_cluster() as pair:
+        yield pair
 
 
 def _training_on(node) -> bool:

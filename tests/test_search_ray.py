@@ -8,51 +8,27 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-
+from tests.ray_cluster import RAY_MARKS, local_cluster  # first: sets Ray's environment before Ray loads
 from augment_core.experiment import RunStore
 from augment_core.experiment.spec import ExperimentSpec
 
-try:
-    import ray
-except ImportError:  # pragma: no cover - depends on the environment
-    ray = None
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("Ray tests must run under CI: pip install -r requirements-ray.txt", pytrace=False)
-
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(ray is None, reason="Ray is not installed (pip install -r requirements-ray.txt)")]
+pytestmark = RAY_MARKS
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ExperimentSpec(name="tiny", dataset="shapes", dataset_options={"per_class": 16}, image_size=32, epochs=1, seeds=1,
                       train_per_class=3, batch_size=6, val_fraction=0.5)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def ray_cluster():
     """A head node and a second node, one CPU each."""
-    from ray.cluster_utils import Cluster
-
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "gcs_server_port": _free_port(),
-                                                            "include_dashboard": False})
-    cluster.add_node(num_cpus=1)
-    cluster.wait_for_nodes()
-    yield cluster
-    if ray.is_initialized():
-        ray.shutdown()
-    cluster.shutdown()
+    with local_cluster() as (cluster, _):
+        yield cluster
 
 
 @pytest.mark.timeout(900)

@@ -3,47 +3,31 @@
 A real 2-node local Ray cluster (head and second node, one CPU each) is started for the module and
 the app is started with ``AUGLAB_RAY_ADDRESS`` set to it: its one worker trains each run's two
 replicates as Ray tasks, one per node. Two browsers start a run each: the second is queued with its
-position and starts by itself when the first is done; both complete; the Runs page shows both.
+position and starts by itself when the first is done; both complete; the Runs page shows both. And
+the server is restarted in the middle of a run: the run finishes, with the numbers of a local run.
 
 Skipped with a reason where Ray is not installed, except under CI, where a missing Ray is a failure.
 """
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-
+from tests.ray_cluster import RAY_MARKS, local_cluster  # first: sets Ray's environment before Ray loads
 from augment_core.experiment import RunQueue
-from tests.browser.conftest import SCREENSHOTS, start_app, stop_app
+from tests.browser.conftest import SCREENSHOTS, start_app, stop_app, wait_for_app
 from tests.browser.test_queue_browser import _diagnose, _start_short_run
 from tests.browser.test_two_servers_browser import _runs_page_shows
 from tests.helpers import wait_until
-from tests.test_ray import _free_port
 
-try:
-    import ray
-except ImportError:  # pragma: no cover - depends on the environment
-    ray = None
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("Ray tests must run under CI: pip install -r requirements-ray.txt", pytrace=False)
-
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(ray is None, reason="Ray is not installed (pip install -r requirements-ray.txt)")]
+pytestmark = RAY_MARKS
 
 
 @pytest.fixture(scope="module")
 def ray_address():
     """A head node and a second node, one CPU each; the app's worker connects to it as a driver."""
-    from ray.cluster_utils import Cluster
-
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "gcs_server_port": _free_port(),
-                                                            "include_dashboard": False})
-    cluster.add_node(num_cpus=1)
-    cluster.wait_for_nodes()
-    yield cluster.address
-    cluster.shutdown()
+    with local_cluster() as (cluster, _):
+        yield cluster.address
 
 
 @pytest.mark.timeout(1500)
@@ -81,3 +65,49 @@ def test_two_browsers_one_ray_worker_the_second_run_queues_then_both_complete_on
         for context in contexts:
             context.close()
         stop_app(process)
+
+
+@pytest.mark.timeout(1500)
+def test_a_ray_run_survives_a_server_restart_and_ends_with_the_local_numbers(browser, isolated_data_dir, ray_address,
+                                                                              monkeypatch):
+    """Start the demo on the cluster, stop the server mid-run, start it again, reload: the run finishes, equal to a local run."""
+    from augment_core.experiment import run_experiment
+
+    monkeypatch.setenv("AUGLAB_RAY_ADDRESS", ray_address)
+    monkeypatch.setenv("AUGLAB_TORCH_THREADS", "1")  # one CPU per Ray node, and the same sums in the local run below
+    isolated_data_dir.mkdir(parents=True, exist_ok=True)
+    process, url = start_app(isolated_data_dir, workers=1)
+    context = browser.new_context(viewport={"width": 1400, "height": 1500})
+    page = context.new_page()
+    page.set_default_timeout(180_000)
+    queue = RunQueue()
+    try:
+        lab = _start_short_run(page, url, epochs=8)
+        page.wait_for_selector("text=Training: shapes", timeout=120_000)
+        run_id = queue.latest_for(lab)
+        wait_until(lambda: queue.state(run_id).status == "running", timeout=120, interval=0.2)
+    finally:
+        stop_app(process)  # the worker stops politely: its Ray tasks are cancelled and the run goes back to the queue
+    try:
+        wait_until(lambda: queue.state(run_id).status in ("queued", "completed"), timeout=60, interval=0.2)
+        restarted_from_queue = queue.state(run_id).status == "queued"
+        process, url = start_app(isolated_data_dir, workers=1)
+        try:
+            page.goto(f"{url}/experiment?lab={lab}")  # the reloaded page (the server's port changed)
+            wait_for_app(page)
+            try:
+                page.wait_for_selector("text=Result: shapes", timeout=600_000)
+            except Exception as exc:
+                raise AssertionError(_diagnose(isolated_data_dir)) from exc
+            assert "32 of 32 epochs finished" in page.inner_text("body")
+            page.screenshot(path=str(SCREENSHOTS / "queue_ray_after_restart.png"), full_page=True)
+        finally:
+            stop_app(process)
+        stored = queue.store.load_run(run_id)
+        assert stored.status == "completed" and stored.versions["executor"] == "ray"
+        assert restarted_from_queue, "the server stopped after the run had already finished: nothing was interrupted"
+        local = run_experiment(stored.spec)
+        assert sorted((e.arm, e.replicate, e.epoch, e.val_acc) for e in stored.epochs) == \
+            sorted((e.arm, e.replicate, e.epoch, e.val_acc) for e in local.epochs)
+    finally:
+        context.close()
