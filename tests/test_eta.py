@@ -63,6 +63,27 @@ def test_evaluation_time_between_epochs_counts_and_delivered_chunks_count():
     assert chunked.seconds_left() == pytest.approx(20 * 3.0)
 
 
+def test_each_seed_still_to_start_is_charged_the_measured_set_up():
+    clock = FakeClock()
+    counter = StepCounter(40, replicates=2, clock=clock)  # two seeds of 20 steps
+    counter.new_replicate()
+    clock.now = 10.0  # this seed's set-up (models, caches), up to its first step
+    counter.step()
+    for _ in range(9):
+        clock.now += 1.0
+        counter.step()
+    assert counter.seconds_left() == pytest.approx(30 * 1.0 + 10.0)  # 30 steps, and the second seed's set-up
+    for _ in range(10):
+        clock.now += 1.0
+        counter.step()
+    counter.new_replicate()
+    clock.now += 2.0  # the second seed sets up faster (one-time costs are behind us)
+    counter.step()
+    clock.now += 1.0
+    counter.step()
+    assert counter.seconds_left() == pytest.approx(18 * 1.0)  # no seed left to start
+
+
 def test_the_counter_keeps_little_memory_on_long_runs():
     counter = StepCounter(1_000_000, clock=FakeClock())
     for _ in range(100_000):
@@ -73,7 +94,8 @@ def test_the_counter_keeps_little_memory_on_long_runs():
 @pytest.mark.slow
 def test_time_left_during_a_real_run_is_close_to_what_it_then_took():
     """A real short run: the estimate a third of the way in, against the time the rest really took (a ratio)."""
-    spec = create_spec_preset("demo", epochs=4, seeds=2, dataset_options={"per_class": 12, "seed": 1},
+    # Long enough per seed that steps, not the one-time start of the first seed, are most of the time.
+    spec = create_spec_preset("demo", epochs=10, seeds=2, dataset_options={"per_class": 12, "seed": 1},
                               train_per_class=6, epoch_repeats=2)
     seen: list[tuple[float, float, float | None]] = []  # (time, fraction, eta)
     run_experiment(spec, on_batch=lambda p: seen.append((time.perf_counter(), p.fraction, p.eta_s)))

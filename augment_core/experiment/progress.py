@@ -29,26 +29,57 @@ _MAX_MARKS = 4096  # pace marks kept per run; past it every other one is dropped
 class StepCounter:
     """Training steps done out of the run's total, shared by its replicates: the progress fraction and the time left.
 
-    The time left is measured, not extrapolated from the fraction: every step leaves a mark
-    (steps done, clock), and the pace is taken over the more recent half of the steps so far,
-    starting no earlier than the first step. So the set-up before the first step (data, models,
-    caches) is never charged to the rest of the run; evaluations and later replicates' set-up,
-    which fall between steps, are; and when other work slows the machine, the estimate follows.
+    The time left is measured, not extrapolated from the fraction. Time is split in two:
+
+    - *Steps*: the time between one step and the next within a replicate (training, and the
+      evaluation after each epoch). Each step leaves a mark (steps counted, step time so far); the
+      pace is taken over the more recent half of the marks, so when other work slows the
+      machine, the estimate follows.
+    - *Set-ups*: the time from a replicate's start (:meth:`new_replicate`; for the first, from
+      the counter's creation) to its first step, which also covers the previous replicate's final
+      evaluation. Each replicate still to start is charged the latest measured set-up.
+
+    So the set-up before the first step (data, models, caches) is never spread over the steps
+    that follow, and a run of several seeds still counts the set-ups to come. A replicate
+    trained elsewhere arrives as one chunk (:meth:`step` with its step count, no
+    :meth:`new_replicate`); its set-up then falls inside the chunk's time.
     """
 
     total: int
+    replicates: int = 1  # replicates the run trains (for the set-ups still to come)
     done: int = 0
     clock: Callable[[], float] = time.monotonic
-    _marks: list[tuple[int, float]] = field(default_factory=list, repr=False)
+    _marks: list[tuple[int, float]] = field(default_factory=list, repr=False)  # (steps counted, step seconds so far)
+    _counted: int = field(default=0, repr=False)  # steps whose time is in _stepping
+    _stepping: float = field(default=0.0, repr=False)  # seconds spent between steps, set-ups excluded
+    _last: float | None = field(default=None, repr=False)  # clock at the last step (or at creation)
+    _first_pending: bool = field(default=False, repr=False)  # the next step is a replicate's first
+    _started: int = field(default=0, repr=False)  # replicates started (new_replicate calls)
+    _setup: float | None = field(default=None, repr=False)  # the latest measured set-up, seconds
     _load_at: float = field(default=-1.0, repr=False)
     _busy: bool = field(default=False, repr=False)
 
+    def __post_init__(self) -> None:
+        self._last = self.clock()
+
+    def new_replicate(self) -> None:
+        """A replicate starts here: the time until its first step is its set-up, not step time."""
+        self._started += 1
+        self._first_pending = True
+
     def step(self, steps: int = 1) -> float:
         """Count ``steps`` finished steps (a replicate trained elsewhere arrives as one chunk); return the fraction done."""
+        now = self.clock()
         self.done += steps
-        self._marks.append((self.done, self.clock()))
-        if len(self._marks) > _MAX_MARKS:
-            self._marks = self._marks[:-1:2] + self._marks[-1:]
+        if self._first_pending:
+            self._setup, self._first_pending = now - self._last, False
+        else:
+            self._counted += steps
+            self._stepping += now - self._last
+            self._marks.append((self._counted, self._stepping))
+            if len(self._marks) > _MAX_MARKS:
+                self._marks = self._marks[:-1:2] + self._marks[-1:]
+        self._last = now
         return min(1.0, self.done / max(1, self.total))
 
     def busy(self) -> bool:
@@ -59,11 +90,14 @@ class StepCounter:
         return self._busy
 
     def seconds_left(self) -> float | None:
-        """Seconds the remaining steps take at the recent pace; None until two marks exist."""
+        """Seconds the remaining steps and set-ups take at the measured pace; None until two marks exist."""
         if len(self._marks) < 2:
             return None
-        done, now = self._marks[-1]
-        start = min(bisect.bisect_left(self._marks, (done // 2, -math.inf)), len(self._marks) - 2)
-        first_done, first_time = self._marks[start]
-        pace = (now - first_time) / max(1, done - first_done)
-        return max(0.0, (self.total - done) * pace)
+        counted, stepping = self._marks[-1]
+        start = min(bisect.bisect_left(self._marks, (counted // 2, -math.inf)), len(self._marks) - 2)
+        first_counted, first_stepping = self._marks[start]
+        pace = (stepping - first_stepping) / max(1, counted - first_counted)
+        left = (self.total - self.done) * pace
+        if self._setup is not None:
+            left += max(0, self.replicates - self._started) * self._setup
+        return max(0.0, left)

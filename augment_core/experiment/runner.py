@@ -31,14 +31,15 @@ from augment_core.experiment.augmentation import create_train_transform
 from augment_core.experiment.backbones import get_backbone_info
 from augment_core.experiment.device import device_versions, select_device
 from augment_core.experiment.datasets import DATASETS, ImageDataset, check_data_budget, create_dataset, kfold_indices, split_indices
-from augment_core.experiment.loader import AugmentedBatches, Normaliser, PlainBatches, batch_plan
+from augment_core.experiment.loader import AugmentedBatches, Normaliser, PlainBatches, batch_plan, start_augmentation_server
 from augment_core.experiment.progress import StepCounter
 from augment_core.experiment.results import BatchProgress, EpochRecord, ExperimentResult, FinalEvaluation
 from augment_core.experiment.export import save_trained
 from augment_core.experiment.spec import ExperimentSpec
 from augment_core.experiment.stats import analyse
 from augment_core.experiment.training import (Cancelled, SplitModel, apply_strategy, build_classifier, cache_plain_features, evaluate,
-                                              make_optimizer, prefix_features, train_one_epoch)
+                                              make_optimizer, prefix_features, train_one_epoch,
+                                              warm_up_optimizer)
 from augment_core.experiment.userdata import load_mapping, load_zip
 from augment_core.settings import get_int
 from augment_core.transforms.images import IMAGE_TYPES
@@ -281,7 +282,10 @@ def run_experiment(spec: ExperimentSpec, *, dataset: ImageDataset | None = None,
             store.attach_run(run_id, result)
     replicates = make_replicates(spec, data.labels, arms, fixed_val=data.fixed_val, run_id=result.run_id, device=str(device))
     start = time.perf_counter()
-    counter = StepCounter(sum(r.steps for r in replicates))
+    warm_up_optimizer()  # one-time costs of the process, before the run's clock (see StepCounter)
+    if spec.pipeline or spec.mixup_alpha > 0 or spec.cutmix_alpha > 0:
+        start_augmentation_server()
+    counter = StepCounter(sum(r.steps for r in replicates), replicates=len(replicates))
 
     def epoch_done(record: EpochRecord) -> None:
         result.epochs.append(record)
@@ -325,6 +329,7 @@ def run_replicate(replicate: Replicate, data: ImageDataset, *, counter: StepCoun
     Raises:
         Cancelled: ``cancel`` was set; epochs already passed to ``on_epoch`` are complete.
     """
+    counter.new_replicate()  # until its first step: set-up, timed apart from the steps
     spec, rep, seed = replicate.spec, replicate.index, replicate.seed
     train_idx, val_idx = replicate.train_idx, replicate.val_idx
     classes = len(data.class_names)
