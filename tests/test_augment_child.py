@@ -51,3 +51,26 @@ def test_the_augmentation_child_exits_when_its_training_process_is_killed():
     finally:
         if trainer.poll() is None:
             trainer.kill()
+
+
+def test_a_stopped_run_s_child_ends_by_itself_not_by_terminate():
+    """Cancel or prune mid-run: the child blocked on a full queue sees the stop and exits (code 0), no SIGTERM."""
+    from functools import partial
+
+    import numpy as np
+
+    from augment_core.experiment import DEMO_PIPELINE
+    from augment_core.experiment.augmentation import create_train_transform
+    from augment_core.experiment.loader import AugmentedBatches, Normaliser, batch_plan
+
+    images = np.random.default_rng(0).integers(0, 255, (64, 32, 32, 3), dtype=np.uint8)
+    factory = partial(create_train_transform, DEMO_PIPELINE, seed=1, image_size=32)
+    batches = AugmentedBatches(images, np.arange(64) % 2, Normaliser((0.5,) * 3, (0.5,) * 3), factory, num_classes=2,
+                               seed=1, prefetch=2)
+    plans = [batch_plan(64, batch_size=8, seed=0, epoch=e) for e in range(20)]
+    batches.start(plans)
+    next(iter(batches.epoch(plans[0])))  # one batch read; the child fills the queue and blocks on it
+    process = batches._process  # noqa: SLF001
+    wait_until(lambda: batches._queue.full(), timeout=60, interval=0.05)  # noqa: SLF001 - the child is now blocked on put
+    batches.close()
+    assert process.exitcode == 0  # before: -15, terminated after a 2 s wait

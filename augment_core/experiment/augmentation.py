@@ -96,7 +96,7 @@ def _put(out: Any, item: Any, stop: Any, owner: int | None) -> bool:
     """
     while True:
         try:
-            out.put(item, timeout=1.0)
+            out.put(item, timeout=0.1)  # short: a stopped run waits for this child at most this long
             return True
         except queue.Full:
             if stop.is_set() or (owner is not None and not _alive(owner)):
