@@ -189,6 +189,15 @@ def test_accuracy_axis_fits_the_data_unless_full_range_is_asked():
     assert curves_figure(records).layout.yaxis.range[0] > 50
 
 
+def test_the_fitted_accuracy_axis_holds_the_std_bands_not_only_the_seeds_values():
+    """Two seeds at 50% and 60%: the band is 55 ± 7.1, past both seeds; the screenshot showed it cut off."""
+    from augment_core.prove import accuracy_range
+
+    records = [{"arm": "plain", "replicate": r, "epoch": 1, "val_acc": acc} for r, acc in ((0, 0.50), (1, 0.60))]
+    low, high = accuracy_range(records, ("val_acc",))
+    assert low <= 55 - 7.07 and high >= 55 + 7.07
+
+
 @pytest.mark.slow
 def test_estimate_matches_the_actual_run_within_a_generous_band():
     """Estimate, then run the same spec: actual / estimate is printed and must lie in [1/3, 3].

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -143,6 +144,15 @@ def accuracy_range(records: Records, metrics: Sequence[str], *, full_range: bool
     leaves 0–101 %.
     """
     values = [float(r[m]) * 100 for r in records for m in metrics if r.get(m) is not None and math.isfinite(float(r[m]))]
+    groups: dict[tuple[Any, Any, str], list[float]] = {}  # the ±1 std bands reach past the seeds' own values
+    for r in records:
+        for m in metrics:
+            if r.get(m) is not None and math.isfinite(float(r[m])):
+                groups.setdefault((r.get("arm"), r.get("epoch"), m), []).append(float(r[m]) * 100)
+    for group in groups.values():
+        if len(group) > 1:
+            mean, std = statistics.fmean(group), statistics.stdev(group)
+            values += [mean - std, mean + std]
     if full_range or not values:
         return [0.0, 101.0]
     low, high = min(values), max(values)
