@@ -112,3 +112,19 @@ def test_analyse_uses_per_image_correctness_from_the_finals():
     assert out["chance_acc"] == pytest.approx(50.0)
     old = [{k: v for k, v in f.items() if k in ("arm", "replicate", "val_acc")} for f in finals]
     assert analyse([], old)["comparison"]["method"] == "t over seeds"
+
+
+def test_a_small_p_beside_an_interval_that_includes_zero_is_explained_not_printed_bare():
+    """Two seeds that disagree (+10 and -1.25 points): the image-level test is sure, the seed spread is not.
+
+    The page used to read "No clear difference … (95% CI -1.3 to +7.2, p = 0.0023)", a contradiction
+    on its face; the sentence now says which question each number answers.
+    """
+    from augment_core.experiment import compare_arms
+
+    n = 400
+    plain_1, plain_2 = [i >= 40 for i in range(n)], [True] * n  # seed 1: augmentation fixes 40 images
+    augmented_2 = [not 100 <= i < 105 for i in range(n)]  # seed 2: augmentation breaks 5
+    result = compare_arms([plain_1, plain_2], [[True] * n, augmented_2], image_ids=[range(n)] * 2)
+    assert result.verdict == "no clear difference" and result.p_value < 0.05 and result.ci_low < 0 < result.ci_high
+    assert "do differ on these images" in result.sentence and "more seeds would tell" in result.sentence

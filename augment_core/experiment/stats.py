@@ -110,6 +110,13 @@ def _sentence(verdict: str, mean: float, low: float, high: float, n: int, confid
                 "repeat over at least two seeds to get a confidence interval." if n else "No run finished both arms.")
     what = {"helped": "Augmentation helped", "hurt": "Augmentation hurt", "no clear difference": "No clear difference"}[verdict]
     over = f"over {n} runs" + (f" and {images} validation images" if images else "")
+    alpha = 1 - confidence
+    if verdict == "no clear difference" and p < alpha and low <= 0 <= high:
+        # The two answer different questions; say which, rather than print a small p beside "no clear difference".
+        return (f"{what}: final validation accuracy changed by {mean:+.1f} points on average {over} "
+                f"({confidence:.0%} confidence interval {low:+.1f} to {high:+.1f}). The models trained here do differ "
+                f"on these images (p = {p:.2g}), but the interval, which also covers how much the result moves from "
+                "one seed to the next, includes no change: more seeds would tell.")
     pval = "" if math.isnan(p) else f", p = {p:.2g}"
     return (f"{what}: final validation accuracy changed by {mean:+.1f} points on average {over} "
             f"({confidence:.0%} confidence interval {low:+.1f} to {high:+.1f}{pval}).")
