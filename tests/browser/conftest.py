@@ -110,6 +110,25 @@ def page(browser, app_url):
 
 
 @pytest.fixture
+def new_page(browser):
+    """Open a page in a context of its own (its own session, as a second person would), closed after the test.
+
+    Pages get a long default timeout: these tests start servers and train on two shared cores.
+    """
+    contexts = []
+
+    def open_page(timeout_ms: int = 180_000):
+        contexts.append(browser.new_context(viewport={"width": 1400, "height": 1500}))
+        page = contexts[-1].new_page()
+        page.set_default_timeout(timeout_ms)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
 def screenshot(page):
     """Save a full-page screenshot under artifacts/screenshots/NAME.png and return its path."""
 

@@ -46,12 +46,10 @@ def _start_short_run(page, url: str, *, epochs: int, seeds: int = 2) -> str:
 
 
 @pytest.mark.timeout(1200)  # two server starts and a short run trained twice, on two shared cores
-def test_a_run_survives_a_server_restart_and_finishes(browser, isolated_data_dir):
+def test_a_run_survives_a_server_restart_and_finishes(new_page, isolated_data_dir):
     isolated_data_dir.mkdir(parents=True, exist_ok=True)
     process, url = start_app(isolated_data_dir, workers=1)
-    context = browser.new_context(viewport={"width": 1400, "height": 1500})
-    page = context.new_page()
-    page.set_default_timeout(180_000)  # two cores shared with other work: slow starts
+    page = new_page()
     try:
         lab = _start_short_run(page, url, epochs=8)
         page.wait_for_selector("text=Training: shapes", timeout=120_000)
@@ -77,19 +75,14 @@ def test_a_run_survives_a_server_restart_and_finishes(browser, isolated_data_dir
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "queue_after_restart.png"), full_page=True)
     finally:
-        context.close()
         stop_app(process)
 
 
 @pytest.mark.timeout(1200)
-def test_two_browsers_one_worker_the_second_run_queues_with_its_position_and_starts_by_itself(browser, isolated_data_dir):
+def test_two_browsers_one_worker_the_second_run_queues_with_its_position_and_starts_by_itself(new_page, isolated_data_dir):
     isolated_data_dir.mkdir(parents=True, exist_ok=True)
     process, url = start_app(isolated_data_dir, workers=1)
-    first_ctx = browser.new_context(viewport={"width": 1400, "height": 1500})
-    second_ctx = browser.new_context(viewport={"width": 1400, "height": 1500})
-    first, second = first_ctx.new_page(), second_ctx.new_page()
-    for page in (first, second):
-        page.set_default_timeout(180_000)  # two cores shared with other work: slow starts
+    first, second = new_page(), new_page()  # two people, two sessions
     try:
         _start_short_run(first, url, epochs=20)
         first.wait_for_selector("text=Training: shapes", timeout=120_000)
@@ -110,6 +103,4 @@ def test_two_browsers_one_worker_the_second_run_queues_with_its_position_and_sta
         second.wait_for_selector("[data-testid='stDataFrame']")
         assert [RunQueue().state(i).status for i in (1, 2)] == ["cancelled", "completed"]  # both on the Runs page
     finally:
-        first_ctx.close()
-        second_ctx.close()
         stop_app(process)

@@ -31,16 +31,13 @@ def ray_address():
 
 
 @pytest.mark.timeout(1500)
-def test_two_browsers_one_ray_worker_the_second_run_queues_then_both_complete_on_the_cluster(browser, isolated_data_dir,
+def test_two_browsers_one_ray_worker_the_second_run_queues_then_both_complete_on_the_cluster(new_page, isolated_data_dir,
                                                                                            ray_address, monkeypatch):
     monkeypatch.setenv("AUGLAB_RAY_ADDRESS", ray_address)  # the app's environment: its worker uses the cluster
     monkeypatch.setenv("AUGLAB_TORCH_THREADS", "1")  # one CPU per Ray node
     isolated_data_dir.mkdir(parents=True, exist_ok=True)
     process, url = start_app(isolated_data_dir, workers=1)
-    contexts = [browser.new_context(viewport={"width": 1400, "height": 1500}) for _ in range(2)]
-    first, second = (c.new_page() for c in contexts)
-    for page in (first, second):
-        page.set_default_timeout(180_000)  # two cores shared with other work: slow starts
+    first, second = new_page(), new_page()  # two people, two sessions
     try:
         _start_short_run(first, url, epochs=8)
         first.wait_for_selector("text=Training: shapes", timeout=120_000)
@@ -62,13 +59,11 @@ def test_two_browsers_one_ray_worker_the_second_run_queues_then_both_complete_on
             assert stored.status == "completed" and stored.versions["executor"] == "ray", (stored.status, stored.versions)
         assert queue.store.load_run(2).started_at >= queue.store.load_run(1).finished_at  # one worker: it waited its turn
     finally:
-        for context in contexts:
-            context.close()
         stop_app(process)
 
 
 @pytest.mark.timeout(1500)
-def test_a_ray_run_survives_a_server_restart_and_ends_with_the_local_numbers(browser, isolated_data_dir, ray_address,
+def test_a_ray_run_survives_a_server_restart_and_ends_with_the_local_numbers(new_page, isolated_data_dir, ray_address,
                                                                               monkeypatch):
     """Start the demo on the cluster, stop the server mid-run, start it again, reload: the run finishes, equal to a local run."""
     from augment_core.experiment import run_experiment
@@ -77,9 +72,7 @@ def test_a_ray_run_survives_a_server_restart_and_ends_with_the_local_numbers(bro
     monkeypatch.setenv("AUGLAB_TORCH_THREADS", "1")  # one CPU per Ray node, and the same sums in the local run below
     isolated_data_dir.mkdir(parents=True, exist_ok=True)
     process, url = start_app(isolated_data_dir, workers=1)
-    context = browser.new_context(viewport={"width": 1400, "height": 1500})
-    page = context.new_page()
-    page.set_default_timeout(180_000)
+    page = new_page()
     queue = RunQueue()
     try:
         lab = _start_short_run(page, url, epochs=8)
@@ -88,26 +81,23 @@ def test_a_ray_run_survives_a_server_restart_and_ends_with_the_local_numbers(bro
         wait_until(lambda: queue.state(run_id).status == "running", timeout=120, interval=0.2)
     finally:
         stop_app(process)  # the worker stops politely: its Ray tasks are cancelled and the run goes back to the queue
+    wait_until(lambda: queue.state(run_id).status in ("queued", "completed"), timeout=60, interval=0.2)
+    restarted_from_queue = queue.state(run_id).status == "queued"
+    process, url = start_app(isolated_data_dir, workers=1)
     try:
-        wait_until(lambda: queue.state(run_id).status in ("queued", "completed"), timeout=60, interval=0.2)
-        restarted_from_queue = queue.state(run_id).status == "queued"
-        process, url = start_app(isolated_data_dir, workers=1)
+        page.goto(f"{url}/experiment?lab={lab}")  # the reloaded page (the server's port changed)
+        wait_for_app(page)
         try:
-            page.goto(f"{url}/experiment?lab={lab}")  # the reloaded page (the server's port changed)
-            wait_for_app(page)
-            try:
-                page.wait_for_selector("text=Result: shapes", timeout=600_000)
-            except Exception as exc:
-                raise AssertionError(_diagnose(isolated_data_dir)) from exc
-            assert "32 of 32 epochs finished" in page.inner_text("body")
-            page.screenshot(path=str(SCREENSHOTS / "queue_ray_after_restart.png"), full_page=True)
-        finally:
-            stop_app(process)
-        stored = queue.store.load_run(run_id)
-        assert stored.status == "completed" and stored.versions["executor"] == "ray"
-        assert restarted_from_queue, "the server stopped after the run had already finished: nothing was interrupted"
-        local = run_experiment(stored.spec)
-        assert sorted((e.arm, e.replicate, e.epoch, e.val_acc) for e in stored.epochs) == \
-            sorted((e.arm, e.replicate, e.epoch, e.val_acc) for e in local.epochs)
+            page.wait_for_selector("text=Result: shapes", timeout=600_000)
+        except Exception as exc:
+            raise AssertionError(_diagnose(isolated_data_dir)) from exc
+        assert "32 of 32 epochs finished" in page.inner_text("body")
+        page.screenshot(path=str(SCREENSHOTS / "queue_ray_after_restart.png"), full_page=True)
     finally:
-        context.close()
+        stop_app(process)
+    stored = queue.store.load_run(run_id)
+    assert stored.status == "completed" and stored.versions["executor"] == "ray"
+    assert restarted_from_queue, "the server stopped after the run had already finished: nothing was interrupted"
+    local = run_experiment(stored.spec)
+    assert sorted((e.arm, e.replicate, e.epoch, e.val_acc) for e in stored.epochs) == \
+        sorted((e.arm, e.replicate, e.epoch, e.val_acc) for e in local.epochs)

@@ -34,14 +34,11 @@ def _runs_page_shows(page, url: str, run_ids: list[int], status: str) -> bool:
 
 
 @pytest.mark.timeout(1200)  # two server starts and two short runs, on two shared cores
-def test_two_servers_share_one_queue_each_with_its_worker_and_show_each_other_s_runs(browser, isolated_data_dir):
+def test_two_servers_share_one_queue_each_with_its_worker_and_show_each_other_s_runs(new_page, isolated_data_dir):
     isolated_data_dir.mkdir(parents=True, exist_ok=True)
     server_a, url_a = start_app(isolated_data_dir, workers=1)
     server_b, url_b = start_app(isolated_data_dir, workers=1)
-    contexts = [browser.new_context(viewport={"width": 1400, "height": 1500}) for _ in range(2)]
-    on_a, on_b = (c.new_page() for c in contexts)
-    for page in (on_a, on_b):
-        page.set_default_timeout(180_000)  # two cores shared with other work: slow starts
+    on_a, on_b = new_page(), new_page()  # one person on each server
     try:
         _start_short_run(on_a, url_a, epochs=EPOCHS, seeds=SEEDS)
         on_a.wait_for_selector("text=Training: shapes", timeout=120_000)
@@ -68,7 +65,5 @@ def test_two_servers_share_one_queue_each_with_its_worker_and_show_each_other_s_
                 for i in (1, 2)] == [workers[1], workers[2]]  # never taken over by the other worker
         wait_until(lambda: _runs_page_shows(on_a, url_a, [1, 2], "completed"), timeout=120, interval=0)  # and A shows B's run
     finally:
-        for context in contexts:
-            context.close()
         stop_app(server_a)
         stop_app(server_b)
