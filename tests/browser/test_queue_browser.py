@@ -33,6 +33,17 @@ def _diagnose(data_dir) -> str:
     return f"runs: {rows}\nlog: {log}"
 
 
+def start_then_queue_a_second(first, second, url: str, *, first_epochs: int, shot: str) -> None:
+    """The first page's run trains; the second page's run waits, showing its place; screenshot of the second page."""
+    _start_short_run(first, url, epochs=first_epochs)
+    first.wait_for_selector("text=Training: shapes", timeout=120_000)
+    _start_short_run(second, url, epochs=2)
+    second.wait_for_selector("text=Queued: shapes", timeout=60_000)
+    second.wait_for_selector("text=1st in the queue", timeout=30_000)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    second.screenshot(path=str(SCREENSHOTS / shot), full_page=True)
+
+
 def _start_short_run(page, url: str, *, epochs: int, seeds: int = 2) -> str:
     """Open the Experiment page, shorten the demo settings, start; return the page's follow token."""
     page.goto(f"{url}/experiment")
@@ -84,13 +95,7 @@ def test_two_browsers_one_worker_the_second_run_queues_with_its_position_and_sta
     process, url = start_app(isolated_data_dir, workers=1)
     first, second = new_page(), new_page()  # two people, two sessions
     try:
-        _start_short_run(first, url, epochs=20)
-        first.wait_for_selector("text=Training: shapes", timeout=120_000)
-        _start_short_run(second, url, epochs=2)
-        second.wait_for_selector("text=Queued: shapes", timeout=60_000)
-        second.wait_for_selector("text=1st in the queue", timeout=30_000)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        second.screenshot(path=str(SCREENSHOTS / "queue_second_browser.png"), full_page=True)
+        start_then_queue_a_second(first, second, url, first_epochs=20, shot="queue_second_browser.png")
         # The first browser sees Cancel on its own run; the second one's panel shows its place in the queue.
         first.get_by_role("button", name="Cancel").click()
         # The worker is free: the queued run starts by itself and finishes.

@@ -16,7 +16,7 @@ import pytest
 from tests.ray_cluster import RAY_MARKS, local_cluster  # first: sets Ray's environment before Ray loads
 from augment_core.experiment import RunQueue
 from tests.browser.conftest import SCREENSHOTS, start_app, stop_app, wait_for_app
-from tests.browser.test_queue_browser import _diagnose, _start_short_run
+from tests.browser.test_queue_browser import _diagnose, _start_short_run, start_then_queue_a_second
 from tests.browser.test_two_servers_browser import _runs_page_shows
 from tests.helpers import wait_until
 
@@ -39,13 +39,7 @@ def test_two_browsers_one_ray_worker_the_second_run_queues_then_both_complete_on
     process, url = start_app(isolated_data_dir, workers=1)
     first, second = new_page(), new_page()  # two people, two sessions
     try:
-        _start_short_run(first, url, epochs=8)
-        first.wait_for_selector("text=Training: shapes", timeout=120_000)
-        _start_short_run(second, url, epochs=2)
-        second.wait_for_selector("text=Queued: shapes", timeout=60_000)
-        second.wait_for_selector("text=1st in the queue", timeout=30_000)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        second.screenshot(path=str(SCREENSHOTS / "queue_ray_second_browser.png"), full_page=True)
+        start_then_queue_a_second(first, second, url, first_epochs=8, shot="queue_ray_second_browser.png")
         try:  # nobody cancels: the first finishes on the cluster, then the second starts by itself and finishes
             first.wait_for_selector("text=Result: shapes", timeout=600_000)
             second.wait_for_selector("text=Result: shapes", timeout=600_000)
