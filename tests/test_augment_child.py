@@ -21,10 +21,12 @@ TRAINER = textwrap.dedent("""
     from augment_core.experiment.loader import AugmentedBatches, Normaliser, batch_plan
     from augment_core.experiment import DEMO_PIPELINE
 
-    images = np.random.default_rng(0).integers(0, 255, (64, 32, 32, 3), dtype=np.uint8)
+    # Batches larger than a pipe holds (8 x 64 x 64 x 3 bytes = 96 KB > 64 KB), prefetched 8 deep as in a real run:
+    # once nobody reads, the queue's feeder thread blocks on the full pipe, and a plain exit would wait for it.
+    images = np.random.default_rng(0).integers(0, 255, (64, 64, 64, 3), dtype=np.uint8)
     labels = np.arange(64) % 2
-    factory = partial(create_train_transform, DEMO_PIPELINE, seed=1, image_size=32)
-    batches = AugmentedBatches(images, labels, Normaliser((0.5,) * 3, (0.5,) * 3), factory, num_classes=2, seed=1, prefetch=2)
+    factory = partial(create_train_transform, DEMO_PIPELINE, seed=1, image_size=64)
+    batches = AugmentedBatches(images, labels, Normaliser((0.5,) * 3, (0.5,) * 3), factory, num_classes=2, seed=1, prefetch=8)
     batches.start([batch_plan(64, batch_size=8, seed=0, epoch=e) for e in range(50)])  # far more than the queue holds
     print(batches._process.pid, flush=True)
     time.sleep(600)  # never reads: the child fills the queue and blocks on it

@@ -100,7 +100,13 @@ def _put(out: Any, item: Any, stop: Any, owner: int | None) -> bool:
             return True
         except queue.Full:
             if stop.is_set() or (owner is not None and not _alive(owner)):
+                _abandon(out)
                 return False
+
+
+def _abandon(out: Any) -> None:
+    """Nobody will read the rest: exit without flushing the queue (its feeder thread may be stuck on a full pipe)."""
+    out.cancel_join_thread()
 
 
 def augment_worker(factory: Callable[[], ImageTransform | None], images: np.ndarray, plans: list[list[np.ndarray]],
@@ -121,6 +127,7 @@ def augment_worker(factory: Callable[[], ImageTransform | None], images: np.ndar
         for plan in plans:
             for positions in plan:
                 if stop.is_set():
+                    _abandon(out)
                     return
                 raw = images[positions]
                 if not _put(out, ("batch", np.stack([transform(im) for im in raw]) if transform is not None else raw),
