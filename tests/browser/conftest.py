@@ -162,6 +162,15 @@ def wait_for_app(page, idle_ms: int = 400) -> None:
     page.evaluate("() => { window.__auglabIdleSince = undefined; }")
 
 
+def set_number(page, label: str, value: int) -> str:
+    """Type ``value`` into the number input labelled ``label``, press Enter, wait for the rerun; return what the box shows."""
+    box = page.locator(f"input[aria-label='{label}']")
+    box.fill(str(value))
+    box.press("Enter")
+    wait_for_app(page)
+    return box.input_value()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test in tests/browser/ carries the ``browser`` marker."""
     for item in items:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from tests.browser.conftest import wait_for_app
+from tests.browser.conftest import set_number, wait_for_app
 
 CHARTS = "document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .js-plotly-plot').length"
 
 
 def _set_number(page, label: str, value: int) -> None:
-    box = page.locator(f"input[aria-label='{label}']")
-    box.fill(str(value))
-    box.press("Enter")
-    wait_for_app(page)
-    assert box.input_value() == str(value)
+    assert set_number(page, label, value) == str(value)
 
 
 def test_demo_trains_live_and_ends_on_the_verdict(page, app_url, screenshot):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import wait_for_app
+from tests.browser.conftest import set_number, wait_for_app
 
 
 def _zip() -> bytes:
@@ -25,13 +25,6 @@ def _zip() -> bytes:
                 Image.fromarray(image).save(out, "PNG")
                 archive.writestr(f"{cls}/{i}.png", out.getvalue())
     return buffer.getvalue()
-
-
-def _set_number(page, label: str, value: int) -> None:
-    box = page.locator(f"input[aria-label='{label}']")
-    box.fill(str(value))
-    box.press("Enter")
-    wait_for_app(page)
 
 
 def _run_and_wait(page, seeds: int) -> None:
@@ -67,7 +60,7 @@ def test_two_runs_in_a_row_on_an_uploaded_zip(page, app_url, tmp_path):
     page.get_by_text("A preset", exact=True).click()
     wait_for_app(page)
     for label, value in (("Epochs", 1), ("Seeds", 1), ("Image size (px)", 16), ("Passes per epoch", 1)):
-        _set_number(page, label, value)
+        set_number(page, label, value)
     _run_and_wait(page, seeds=1)
 
     first = _result_caption(page)
@@ -77,7 +70,7 @@ def test_two_runs_in_a_row_on_an_uploaded_zip(page, app_url, tmp_path):
     body = page.inner_text("[data-testid='stMain']")
     assert "Using mine.zip" in body and "24 images kept" in body
     assert page.locator("input[aria-label='Epochs']").input_value() == "1"
-    _set_number(page, "Seeds", 2)  # change one number and start again
+    set_number(page, "Seeds", 2)  # change one number and start again
     _run_and_wait(page, seeds=2)
     second = _result_caption(page)
     assert second.startswith("mine.zip · ") and "1 ep × 2 seeds" in second  # run name: data, backbone, pipeline, numbers

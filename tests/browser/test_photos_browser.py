@@ -23,7 +23,7 @@ import pytest
 import torch
 
 from augment_core.experiment.models import MobileNetV3Small, init_weights
-from tests.browser.conftest import SCREENSHOTS, start_app, stop_app, wait_for_app
+from tests.browser.conftest import SCREENSHOTS, set_number, start_app, stop_app, wait_for_app
 from tests.photos import photo_crops
 
 CLASSES = ("left", "right")
@@ -56,13 +56,6 @@ def lookalike_zip(per_class: int, val_per_class: int) -> bytes:
             for i, (_, content) in enumerate(crops[c::2]):
                 archive.writestr(f"{'val' if i >= per_class else 'train'}/{label}/{label}_{i:03d}.jpg", content)
     return buffer.getvalue()
-
-
-def _set_number(page, label: str, value: int) -> None:
-    box = page.locator(f"input[aria-label='{label}']")
-    box.fill(str(value))
-    box.press("Enter")
-    wait_for_app(page)
 
 
 def _choose(page, label: str, option: str) -> None:
@@ -113,9 +106,9 @@ def test_photo_zip_to_verdict_to_a_model_you_can_take_away(browser, photo_app, t
     # 1. The embedded backbone: the page says what it was pre-trained on, then the run's verdict.
     _choose(page, "Backbone", "Small CNN, pre-trained on synthetic contours (embedded)")
     assert "has never seen a photograph" in page.inner_text("body")
-    _set_number(page, "Image size (px)", 48)
-    _set_number(page, "Epochs", 2)
-    _set_number(page, "Seeds", 2)
+    set_number(page, "Image size (px)", 48)
+    set_number(page, "Epochs", 2)
+    set_number(page, "Seeds", 2)
     body = _train(page)
     _shot(page, "2_embedded_verdict")
     assert "Neither model learned to tell these classes apart: both are at chance" in body
@@ -129,9 +122,9 @@ def test_photo_zip_to_verdict_to_a_model_you_can_take_away(browser, photo_app, t
     page.get_by_role("button", name="Download the MobileNetV3-Small weights").click()
     page.wait_for_selector("text=Download the MobileNetV3-Small weights", state="detached", timeout=60_000)
     wait_for_app(page)
-    _set_number(page, "Image size (px)", 64)
-    _set_number(page, "Epochs", 1)
-    _set_number(page, "Seeds", 2)
+    set_number(page, "Image size (px)", 64)
+    set_number(page, "Epochs", 1)
+    set_number(page, "Seeds", 2)
     body = _train(page)
     _shot(page, "3_mobilenet_result")
     assert "MobileNetV3-Small" in body

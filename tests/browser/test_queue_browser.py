@@ -11,18 +11,14 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from augment_core.experiment import RunQueue
-from tests.browser.conftest import SCREENSHOTS, start_app, stop_app, wait_for_app
+from tests.browser.conftest import SCREENSHOTS, set_number, start_app, stop_app, wait_for_app
 from tests.helpers import wait_until
 
 CHARTS = "document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .js-plotly-plot').length"
 
 
 def _set_number(page, label: str, value: int) -> None:
-    box = page.locator(f"input[aria-label='{label}']")
-    box.fill(str(value))
-    box.press("Enter")
-    wait_for_app(page)
-    assert box.input_value() == str(value)
+    assert set_number(page, label, value) == str(value)
 
 
 def _diagnose(data_dir) -> str:
