@@ -32,6 +32,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from benchmarks.preview import phone_photo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -263,6 +265,23 @@ def report(name: str, records: list[dict]) -> None:
     print(f"  {'TOTAL slider event → painted':<44}{statistics.median(times):>8.1f} ms  (p95 {p95(times):.1f})")
 
 
+def floor_env(work: Path, width: int | str, height: int | str, mode: str) -> dict[str, str]:
+    """The floor's settings: tiles of this size cut from the Playground's own preview of the photo.
+
+    Same picture, pixel size and JPEG quality as our tiles, so the floor sends as many bytes as
+    our page (its old gradient tiles were a quarter of that, which flattered the floor's decode).
+    """
+    from augment_core.settings import get_int
+    from augment_core.transforms import load_image
+    from augment_core.transforms.preview import TILE_QUALITY
+
+    image = work / "photo.npy"
+    if not image.exists():
+        np.save(image, load_image(phone_photo(), "phone.jpg", max_side=get_int("AUGLAB_PREVIEW_SIZE")).array)
+    return {"FLOOR_TILE_WIDTH": str(width), "FLOOR_TILE_HEIGHT": str(height), "FLOOR_MODE": mode, "FLOOR_IMAGE": str(image),
+            "FLOOR_TILE_QUALITY": str(TILE_QUALITY)}
+
+
 def compare_floors(modes: list[str], moves: int, rounds: int) -> None:
     """Floor variants (``mode@WxH``) measured in turns: what sending the grid differently costs."""
     from playwright.sync_api import sync_playwright
@@ -275,8 +294,8 @@ def compare_floors(modes: list[str], moves: int, rounds: int) -> None:
             for i, mode in enumerate(modes):
                 kind, _, size = mode.partition("@")
                 width, height = (size or "384x512").split("x")
-                servers.append(start("benchmarks/preview_floor.py", {"AUGLAB_PREVIEW_TRACE": str(work / f"{i}.trace"), "FLOOR_MODE": kind,
-                                                                    "FLOOR_TILE_WIDTH": width, "FLOOR_TILE_HEIGHT": height}, work / f"{i}.log"))
+                servers.append(start("benchmarks/preview_floor.py", {"AUGLAB_PREVIEW_TRACE": str(work / f"{i}.trace"),
+                                                                    **floor_env(work, width, height, kind)}, work / f"{i}.log"))
                 pages.append(open_floor(browser, servers[-1].url)[1])
             for _ in range(rounds):
                 for i, mode in enumerate(modes):
@@ -360,8 +379,8 @@ def main() -> None:
             app_context, app_page = open_playground(browser, app.url, photo)
             natural = app_page.evaluate("""() => { const e = [...document.querySelectorAll('[data-testid="stImage"], [data-testid="auglabTile"]')]
                 .find(x => !(x.textContent || '').startsWith('original')); const i = e.querySelector('img'); return [i.naturalWidth, i.naturalHeight]; }""")
-            floor = start("benchmarks/preview_floor.py", {"AUGLAB_PREVIEW_TRACE": str(floor_trace), "FLOOR_TILE_WIDTH": str(natural[0]),
-                                                          "FLOOR_TILE_HEIGHT": str(natural[1]), "FLOOR_MODE": args.floor_mode}, work / "floor.log")
+            floor = start("benchmarks/preview_floor.py", {"AUGLAB_PREVIEW_TRACE": str(floor_trace),
+                                                          **floor_env(work, natural[0], natural[1], args.floor_mode)}, work / "floor.log")
             floor_context, floor_page = open_floor(browser, floor.url)
             ours: list[dict] = []
             base: list[dict] = []

@@ -4,7 +4,9 @@ Run by ``benchmarks/preview_browser.py`` with ``streamlit run``; not part of the
 move shows a different set of 8 JPEG tiles (so the browser really fetches new images), laid out
 like the Playground's grid (controls on the left, the grid on the right, four columns). Tiles have
 the pixel size and JPEG quality given by ``FLOOR_TILE_WIDTH``, ``FLOOR_TILE_HEIGHT`` and
-``FLOOR_TILE_QUALITY``, so that the floor sends what our page sends. ``FLOOR_MODE`` picks how the
+``FLOOR_TILE_QUALITY``, cut from the picture in ``FLOOR_IMAGE`` (a ``.npy`` RGB array: the
+benchmark passes the Playground's own preview of its photo) so that the floor sends as many bytes
+as our page sends (a smooth gradient, the fallback, compresses to a quarter of that). ``FLOOR_MODE`` picks how the
 grid travels: ``columns`` (the Playground's way: one ``st.image`` per tile), ``list`` (one
 ``st.image`` with all 8) or ``inline`` (one ``st.html`` element with the tiles as ``data:`` URLs).
 """
@@ -25,10 +27,13 @@ SETS = 32  # distinct tile sets; slider value v shows set v % SETS
 
 @st.cache_resource
 def tile_sets(width: int, height: int, quality: int) -> list[list[bytes]]:
-    """SETS × 8 JPEG tiles: a rotated gradient picture, a different angle per tile and set."""
-    y, x = np.mgrid[0:height, 0:width]
-    base = np.stack([x * 255 // max(1, width - 1), y * 255 // max(1, height - 1), (x + y) * 127 // max(1, width + height)], axis=-1).astype(np.uint8)
-    cv2.putText(base, "floor", (width // 8, height // 2), cv2.FONT_HERSHEY_SIMPLEX, width / 160, (255, 255, 255), 3)
+    """SETS × 8 JPEG tiles: a rotated picture, a different angle per tile and set."""
+    if IMAGE:
+        base = cv2.resize(np.load(IMAGE)[..., ::-1], (width, height), interpolation=cv2.INTER_AREA)  # RGB → OpenCV's BGR
+    else:
+        y, x = np.mgrid[0:height, 0:width]
+        base = np.stack([x * 255 // max(1, width - 1), y * 255 // max(1, height - 1), (x + y) * 127 // max(1, width + height)], axis=-1).astype(np.uint8)
+        cv2.putText(base, "floor", (width // 8, height // 2), cv2.FONT_HERSHEY_SIMPLEX, width / 160, (255, 255, 255), 3)
     rng = np.random.default_rng(0)
     sets = []
     for _ in range(SETS):
@@ -43,7 +48,8 @@ def tile_sets(width: int, height: int, quality: int) -> list[list[bytes]]:
 
 WIDTH = int(os.environ.get("FLOOR_TILE_WIDTH", "384"))
 HEIGHT = int(os.environ.get("FLOOR_TILE_HEIGHT", "512"))
-QUALITY = int(os.environ.get("FLOOR_TILE_QUALITY", "88"))
+QUALITY = int(os.environ.get("FLOOR_TILE_QUALITY", "80"))
+IMAGE = os.environ.get("FLOOR_IMAGE", "")
 MODE = os.environ.get("FLOOR_MODE", "columns")
 TRACE = os.environ.get("AUGLAB_PREVIEW_TRACE", "")
 st.set_page_config(page_title="Streamlit floor", layout="wide")

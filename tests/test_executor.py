@@ -50,10 +50,14 @@ def test_a_call_over_the_memory_cap_is_a_message_not_a_crash(executor):
 def test_bounded_grid_equals_the_direct_grid(rgb_image, monkeypatch):
     monkeypatch.setenv("AUGLAB_PREVIEW_TIMEOUT_S", "60")
     transform = catalog.create_transform("Rotate", {"limit": (-30, 30)})
-    bounded = render_grid_bounded(transform, [rgb_image], n=4, seed=3)
+    bounded = render_grid_bounded(transform, [rgb_image], n=4, seed=3, keep_images=True)
     direct = render_grid(transform, [rgb_image], n=4, seed=3)
     assert [t.caption for t in bounded.tiles] == [t.caption for t in direct.tiles]
     assert all(np.array_equal(a.image, b.image) for a, b in zip(bounded.tiles, direct.tiles))
+    # what pages ask for: the same encoded tiles, without shipping the full-size arrays back
+    light = render_grid_bounded(transform, [rgb_image], n=4, seed=3)
+    assert [t.encoded for t in light.tiles] == [t.encoded for t in direct.tiles]
+    assert all(t.image is None for t in light.tiles)
 
 
 def test_every_catalog_transform_previews_in_a_worker_without_torch(executor, rgb_image):

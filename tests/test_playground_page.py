@@ -6,6 +6,7 @@ import html
 import re
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -112,6 +113,29 @@ def test_a_slow_grid_is_drawn_smaller_first_with_a_button_for_the_full_grid(monk
     assert not at.exception and len(_captions(at)) == 9 and not [i for i in at.info if "shown at" in i.value]
     _slider(at, "Limit").set_value((10, 10)).run()  # new settings: quick first again
     assert [i for i in at.info if "shown at" in i.value] and len(_captions(at)) == 2
+
+
+def test_first_preview_draws_a_quick_grid_in_the_planning_call_and_leaves_a_slow_one(rgb_image):
+    """One worker call per slider move: a quick grid comes back with its plan, equal to render_grid's."""
+    from augment_core.transforms import catalog, first_preview, render_grid
+
+    flip = catalog.create_transform("HorizontalFlip")
+    quick = first_preview(flip, [rgb_image], 8, 5, budget_ms=2000)
+    assert quick.side is None and quick.n == 8 and quick.grid is not None
+    direct = render_grid(flip, [rgb_image], n=8, seed=5)
+    assert [t.encoded for t in quick.grid.tiles] == [t.encoded for t in direct.tiles]
+    assert [t.caption for t in quick.grid.tiles] == [t.caption for t in direct.tiles]
+    big = np.repeat(np.repeat(rgb_image, 8, axis=0), 8, axis=1)  # 512×640
+    warp = catalog.create_transform("PiecewiseAffine")
+    slow = first_preview(warp, [big], 8, 0, budget_ms=50, draw_within_ms=0)
+    assert slow.grid is None and slow.plan.reduced and slow.side == slow.plan.side and slow.n == slow.plan.n
+    full = first_preview(warp, [big], 8, 0, budget_ms=50, full=True, draw_within_ms=0)
+    assert full.grid is None and full.side is None and full.n == 8 and full.expected_ms == full.plan.full_ms
+    # a reduced first grid that is quick is drawn at its reduced size, not the full one
+    shrunk = first_preview(warp, [big], 8, 0, budget_ms=50, draw_within_ms=10**9)
+    assert shrunk.grid is not None and len(shrunk.grid.tiles) == shrunk.n
+    tile = cv2.imdecode(np.frombuffer(shrunk.grid.tiles[0].encoded, np.uint8), cv2.IMREAD_COLOR)
+    assert shrunk.side < 320 and max(tile.shape[:2]) == shrunk.side
 
 
 def test_plan_keeps_fast_grids_whole_and_shrinks_slow_ones(rgb_image):

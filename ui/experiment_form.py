@@ -247,7 +247,7 @@ def augmentation_section(prepared: PreparedData | None, source: str = "") -> tup
         if prepared is not None:
             try:
                 grid = render_grid_bounded(build_compose(pipeline), [prepared.dataset.images[i] for i in range(0, len(prepared.dataset.images), max(1, len(prepared.dataset.images) // 4))][:4],
-                                   n=8, seed=0, encode=False)
+                                   n=8, seed=0, encode=False, keep_images=True)
                 st.image([enlarge(t.image, 80) for t in grid.tiles], width=80)
             except AugLabError as exc:
                 show_error(exc)

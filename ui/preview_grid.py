@@ -21,7 +21,7 @@ import streamlit as st
 
 from augment_core import AugLabError
 from augment_core.settings import get_int, get_setting
-from augment_core.transforms import (LoadedImage, PreviewGrid, Tile, bounded_call, encode_jpeg, plan_preview, render_grid_bounded,
+from augment_core.transforms import (LoadedImage, PreviewGrid, Tile, bounded_call, encode_jpeg, first_preview, render_grid_bounded,
                                      shrink)
 from ui.common import show_error
 
@@ -115,18 +115,16 @@ def show_preview(transform: Any, images: list[LoadedImage], n: int, seed: int, k
     """
     arrays = [img.array for img in images]
     try:
-        # planning draws one small tile: it runs in the time-limited preview worker like the grid itself
-        plan = bounded_call(plan_preview, transform, arrays, n, seed, budget_ms=get_int("AUGLAB_PREVIEW_FIRST_MS"))
-        wants_full = plan.reduced and st.session_state.get(_FULL_GRID) == key
-        side, count = (None, n) if not plan.reduced or wants_full else (plan.side, plan.n)
-        expected_ms = plan.full_ms if side is None else plan.first_ms
-        trace.mark("planned", planned_ms=expected_ms)
-        if expected_ms <= _SPINNER_MS:
-            result = render_grid_bounded(transform, arrays, n=count, seed=seed)
-            slot = st
-        else:
+        # planning draws one small tile and, for a quick grid, the grid itself, in one call to the
+        # time-limited preview worker (one trip for the images instead of two)
+        first = bounded_call(first_preview, transform, arrays, n, seed, budget_ms=get_int("AUGLAB_PREVIEW_FIRST_MS"),
+                             full=st.session_state.get(_FULL_GRID) == key, draw_within_ms=_SPINNER_MS)
+        plan, side, count = first.plan, first.side, first.n
+        trace.mark("planned", planned_ms=first.expected_ms)
+        result, slot = first.grid, st
+        if result is None:
             slot = st.empty()  # takes the old tiles' place now: the spinner replaces them at once
-            with slot.container(), st.spinner(f"Drawing {count} samples, about {expected_ms / 1000:.1f} s…", show_time=True):
+            with slot.container(), st.spinner(f"Drawing {count} samples, about {first.expected_ms / 1000:.1f} s…", show_time=True):
                 result = render_grid_bounded(transform, shrink(arrays, side), n=count, seed=seed)
     except AugLabError as exc:
         show_error(exc)

@@ -14,7 +14,7 @@ __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "images": ["IMAGE_TYPES", "LoadedImage", "PreviewCache", "downscale", "load_image"],
     "bounds": ["out_of_bounds", "range_bounds"],
     "params": ["ParamSpec", "derive_params", "parse_text_value", "to_kwargs"],
-    "preview": ["PreviewGrid", "PreviewPlan", "Tile", "caption_for", "display_size", "encode_jpeg", "plan_preview", "render_grid",
-                "shrink"],
+    "preview": ["FirstPreview", "PreviewGrid", "PreviewPlan", "Tile", "caption_for", "display_size", "encode_jpeg", "first_preview",
+                "plan_preview", "render_grid", "shrink"],
     "samples": ["SAMPLES", "list_samples", "load_sample", "parse_sample_link"],
 })
