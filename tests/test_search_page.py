@@ -13,13 +13,14 @@ from tests.apptest_helpers import open_page, page_texts
 
 
 @pytest.fixture(autouse=True)
-def fresh_tasks(monkeypatch):
+def fresh_tasks():
     manager = task_module.TaskManager()
-    monkeypatch.setattr(task_module, "_DEFAULT", manager)
+    task_module.set_default_tasks(manager)
     yield manager
     for task_id in list(manager._tasks):  # no training thread may outlive its test (torch aborts at exit)
         manager.cancel(task_id)
         manager.wait(task_id, timeout=600)
+    task_module.set_default_tasks(None)
 
 
 def _wait(at, fresh_tasks, kind, timeout=240):

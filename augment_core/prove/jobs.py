@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 from augment_core.errors import AugLabError
 from augment_core.experiment import (BatchProgress, EpochRecord, ExperimentResult, ExperimentSpec, ImageDataset,
                                      RunQueue, RunState, RunStore)
+from augment_core.prove.server_wide import ServerWide
 from augment_core.worker import Worker
 
 RunFunction = Callable[..., ExperimentResult]  # run_experiment's signature
@@ -303,23 +304,16 @@ class JobManager:
             time.sleep(0.05)
 
 
-_DEFAULT: JobManager | None = None
-_DEFAULT_LOCK = threading.Lock()
+_DEFAULT: ServerWide[JobManager] = ServerWide(JobManager)
 
 
 def default_manager() -> JobManager:
     """The server-wide manager that pages share (created on first use)."""
-    global _DEFAULT
-    with _DEFAULT_LOCK:
-        if _DEFAULT is None:
-            _DEFAULT = JobManager()
-        return _DEFAULT
+    return _DEFAULT.get()
 
 
 def set_default_manager(manager: JobManager | None) -> None:
     """Replace (or with None, reset) the server-wide manager; for tests. The old one's worker is stopped."""
-    global _DEFAULT
-    with _DEFAULT_LOCK:
-        if _DEFAULT is not None and _DEFAULT is not manager:
-            _DEFAULT.stop()
-        _DEFAULT = manager
+    old = _DEFAULT.replace(manager)
+    if old is not None and old is not manager:
+        old.stop()

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from augment_core.errors import AugLabError
+from augment_core.prove.server_wide import ServerWide
 
 TaskFunction = Callable[[Callable[[Any], None], threading.Event], Any]
 
@@ -131,14 +132,14 @@ class TaskManager:
         return self.snapshot(task_id)
 
 
-_DEFAULT: TaskManager | None = None
-_DEFAULT_LOCK = threading.Lock()
+_DEFAULT: ServerWide[TaskManager] = ServerWide(TaskManager)
 
 
 def default_tasks() -> TaskManager:
     """The server-wide task manager (created on first use)."""
-    global _DEFAULT
-    with _DEFAULT_LOCK:
-        if _DEFAULT is None:
-            _DEFAULT = TaskManager()
-        return _DEFAULT
+    return _DEFAULT.get()
+
+
+def set_default_tasks(manager: TaskManager | None) -> None:
+    """Replace (or with None, reset) the server-wide task manager; for tests."""
+    _DEFAULT.replace(manager)
