@@ -162,6 +162,20 @@ def wait_for_app(page, idle_ms: int = 400) -> None:
     page.evaluate("() => { window.__auglabIdleSince = undefined; }")
 
 
+def wait_idle(page) -> None:
+    """Wait until the script has finished: no status widget and no stale element, for 300 ms on end.
+
+    ``wait_for_app`` alone can return before the "Running" indicator shows up; an input made
+    while a run is still in flight was sometimes lost in the pipeline journey.
+    """
+    wait_for_app(page)
+    page.evaluate("() => { window.__auglabIdle = 0; }")
+    page.wait_for_function(
+        "() => { const busy = document.querySelector('[data-testid=\"stStatusWidget\"], [data-stale=\"true\"]'); "
+        "if (busy) { window.__auglabIdle = 0; return false; } window.__auglabIdle ||= performance.now(); "
+        "return performance.now() - window.__auglabIdle > 300; }", polling=50, timeout=60_000)
+
+
 def set_number(page, label: str, value: int) -> str:
     """Type ``value`` into the number input labelled ``label``, press Enter, wait for the rerun; return what the box shows."""
     box = page.locator(f"input[aria-label='{label}']")

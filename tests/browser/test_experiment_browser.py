@@ -7,17 +7,13 @@ from tests.browser.conftest import set_number, wait_for_app
 CHARTS = "document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .js-plotly-plot').length"
 
 
-def _set_number(page, label: str, value: int) -> None:
-    assert set_number(page, label, value) == str(value)
-
-
 def test_demo_trains_live_and_ends_on_the_verdict(page, app_url, screenshot):
     page.goto(f"{app_url}/experiment")
     wait_for_app(page)
     assert "Experiment" in page.inner_text("h1")
     page.wait_for_selector("text=Sample images of each class")
-    _set_number(page, "Epochs", 4)
-    _set_number(page, "Seeds", 2)
+    assert set_number(page, "Epochs", 4) == "4"
+    assert set_number(page, "Seeds", 2) == "2"
 
     page.get_by_role("button", name="Start training").click()
     page.wait_for_selector("text=Training: shapes", timeout=30_000)

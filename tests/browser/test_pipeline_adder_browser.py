@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import wait_for_app
-from tests.browser.test_pipeline_browser import _idle
+from tests.browser.conftest import wait_idle
 
 # (search text, transform the ranked list shows first)
 SEARCHES = (("HorizontalFlip", "HorizontalFlip"), ("GaussNoise", "GaussNoise"), ("rain", "RandomRain"), ("Affine", "Affine"))
@@ -34,5 +34,5 @@ def test_typed_search_then_add_adds_what_is_shown(page, app_url, speed):
         page.get_by_role("button", name="Add step").click()
         expected.append(shown)
         page.wait_for_function("n => document.querySelectorAll(\"[data-testid='stSidebar'] ol li\").length === n", arg=len(expected), timeout=30_000)
-        _idle(page)
+        wait_idle(page)
         assert _sidebar_steps(page) == expected

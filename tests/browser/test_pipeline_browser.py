@@ -15,24 +15,13 @@ from augment_core.transforms import catalog
 from augment_core.pipelines.annotations import draw_annotations, load_annotated_sample
 from augment_core.pipelines.model import Group
 from augment_core.pipelines.io import import_text
-from tests.browser.conftest import wait_for_app
+from tests.browser.conftest import wait_idle
 
 STEPS = ("Rotate", "GaussNoise", "GaussianBlur", "RandomBrightnessContrast")
 CAPTIONS = "els => els.map(e => e.textContent)"
 
 
-def _idle(page) -> None:
-    """Wait until the script has finished: no status widget and no stale element, for 300 ms on end.
 
-    ``wait_for_app`` alone can return before the "Running" indicator shows up; an input made
-    while a run is still in flight was sometimes lost in this journey.
-    """
-    wait_for_app(page)
-    page.evaluate("() => { window.__auglabIdle = 0; }")
-    page.wait_for_function(
-        "() => { const busy = document.querySelector('[data-testid=\"stStatusWidget\"], [data-stale=\"true\"]'); "
-        "if (busy) { window.__auglabIdle = 0; return false; } window.__auglabIdle ||= performance.now(); "
-        "return performance.now() - window.__auglabIdle > 300; }", polling=50, timeout=60_000)
 
 
 def _choose(page, label: str, option: str) -> None:
@@ -41,12 +30,12 @@ def _choose(page, label: str, option: str) -> None:
     box.click()
     box.fill(option.split(" · ")[0])
     page.get_by_role("option", name=option, exact=True).click()
-    _idle(page)
+    wait_idle(page)
 
 
 def _view(page, name: str) -> None:
     page.locator("[data-testid='stButtonGroup'] button", has_text=name).click()
-    _idle(page)
+    wait_idle(page)
 
 
 def _grid(page, first_caption: str, count: int = 9) -> tuple[list[str], list[bytes]]:
@@ -65,7 +54,7 @@ def _screenshot(page, screenshot, name: str) -> None:
     """A screenshot of the whole page: Streamlit scrolls inside its own container, so make the window tall."""
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     page.set_viewport_size({"width": 1400, "height": max(1500, height + 100)})
-    _idle(page)
+    wait_idle(page)
     screenshot(name)
     page.set_viewport_size({"width": 1400, "height": 1500})
 
@@ -87,7 +76,7 @@ def _rotate(image: np.ndarray, angle: float) -> np.ndarray:
 
 def test_build_rotate_export_reload_import(page, app_url, screenshot):
     page.goto(f"{app_url}/pipeline")
-    _idle(page)
+    wait_idle(page)
     page.wait_for_selector("h1:has-text('Pipeline')")
     page.wait_for_selector("text=no step switched on")
     assert "The pipeline is empty" in page.inner_text("body")
@@ -101,7 +90,7 @@ def test_build_rotate_export_reload_import(page, app_url, screenshot):
         page.locator("[data-testid='stCaptionContainer']", has_text=catalog.get_transform(name).summary[:40]).first.wait_for()
         page.get_by_role("button", name="Add step").click()
         page.wait_for_selector(f"[data-testid='stMarkdownContainer'] strong:text-is('{name}')")
-        _idle(page)
+        wait_idle(page)
     selects = page.get_by_role("checkbox", name="Select")
     expect(selects).to_have_count(4)
     for index in (1, 2):  # GaussNoise and GaussianBlur
@@ -111,7 +100,7 @@ def test_build_rotate_export_reload_import(page, app_url, screenshot):
     page.wait_for_function("() => [...document.querySelectorAll('button')].some(b => b.textContent.includes('Group as OneOf') && !b.disabled)")
     group.click()
     page.wait_for_selector("strong:text-is('OneOf')")
-    _idle(page)
+    wait_idle(page)
     body = page.inner_text("body")
     assert "OneOf · 2 steps" in body and "One of these steps runs on each sample" in body
     expect(page.get_by_role("checkbox", name="Select")).to_have_count(2)  # Rotate and RandomBrightnessContrast stay top-level
@@ -121,7 +110,7 @@ def test_build_rotate_export_reload_import(page, app_url, screenshot):
     start = page.locator("input[aria-label='Limit — start']")
     start.focus()
     page.keyboard.press("End")
-    _idle(page)
+    wait_idle(page)
 
     # Boxes, mask and keypoints: the page says which steps move geometry, and the tiles show Rotate +90°.
     _view(page, "Boxes, masks and keypoints")
@@ -151,7 +140,7 @@ def test_build_rotate_export_reload_import(page, app_url, screenshot):
     # A seed of our own, then the preview grid we must get back.
     page.get_by_role("button", name="Resample").click()
     page.wait_for_function("() => document.querySelector('[data-testid=\"stNumberInput\"] input[aria-label=\"Seed\"]')?.value === '43'")
-    _idle(page)
+    wait_idle(page)
     _view(page, "Preview")
     before = _grid(page, "original")
     assert len(before[0]) == 9
@@ -168,23 +157,23 @@ def test_build_rotate_export_reload_import(page, app_url, screenshot):
 
     # Reload: the address bar's link brings the same pipeline and seed back.
     page.reload()
-    _idle(page)
+    wait_idle(page)
     expect(page.get_by_role("checkbox", name="Select")).to_have_count(2)
     assert _grid(page, "original") == before
 
     # A fresh visit starts empty; importing the file restores the pipeline and its seed: same grid.
     page.goto(f"{app_url}/pipeline")
-    _idle(page)
+    wait_idle(page)
     page.wait_for_selector("text=The pipeline is empty")
     _view(page, "Export, import and share")
     uploader = page.locator("[data-testid='stFileUploader']", has_text="Pipeline file")
     uploader.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
         files=[{"name": "pipeline.json", "mimeType": "application/json", "buffer": exported}])
     page.wait_for_selector("text=pipeline.json")
-    _idle(page)
+    wait_idle(page)
     page.get_by_role("button", name="Import").click()
     page.wait_for_selector("text=Imported 3 steps (seed 43)")
-    _idle(page)
+    wait_idle(page)
     assert re.search(r"OneOf · 2 steps", page.inner_text("body"))
     _view(page, "Preview")
     assert _grid(page, "original") == before

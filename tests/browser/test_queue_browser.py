@@ -6,50 +6,14 @@ or filling its queue does not disturb the other browser tests.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlparse
-
 import pytest
 
 from augment_core.experiment import RunQueue
-from tests.browser.conftest import SCREENSHOTS, set_number, start_app, stop_app, wait_for_app
+from tests.browser.conftest import SCREENSHOTS, start_app, stop_app, wait_for_app
+from tests.browser.journeys import diagnose, reopen_until_result, start_short_run, start_then_queue_a_second
 from tests.helpers import wait_until
 
 CHARTS = "document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .js-plotly-plot').length"
-
-
-def _set_number(page, label: str, value: int) -> None:
-    assert set_number(page, label, value) == str(value)
-
-
-def _diagnose(data_dir) -> str:
-    """The runs as the database has them and the server log's tail, for a failure message."""
-    rows = [(r["id"], r["status"], r["message"], r["worker"]) for r in RunQueue()._conn().execute(  # noqa: SLF001
-        "SELECT id, status, message, worker FROM runs")]
-    log = (data_dir / "streamlit.log").read_text()[-1500:] if (data_dir / "streamlit.log").exists() else ""
-    return f"runs: {rows}\nlog: {log}"
-
-
-def start_then_queue_a_second(first, second, url: str, *, first_epochs: int, shot: str) -> None:
-    """The first page's run trains; the second page's run waits, showing its place; screenshot of the second page."""
-    _start_short_run(first, url, epochs=first_epochs)
-    first.wait_for_selector("text=Training: shapes", timeout=120_000)
-    _start_short_run(second, url, epochs=2)
-    second.wait_for_selector("text=Queued: shapes", timeout=60_000)
-    second.wait_for_selector("text=1st in the queue", timeout=30_000)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    second.screenshot(path=str(SCREENSHOTS / shot), full_page=True)
-
-
-def _start_short_run(page, url: str, *, epochs: int, seeds: int = 2) -> str:
-    """Open the Experiment page, shorten the demo settings, start; return the page's follow token."""
-    page.goto(f"{url}/experiment")
-    wait_for_app(page)
-    page.wait_for_selector("text=Sample images of each class")
-    _set_number(page, "Epochs", epochs)
-    _set_number(page, "Seeds", seeds)
-    page.get_by_role("button", name="Start training").click()
-    wait_for_app(page)
-    return parse_qs(urlparse(page.url).query)["lab"][0]
 
 
 @pytest.mark.timeout(1200)  # two server starts and a short run trained twice, on two shared cores
@@ -58,7 +22,7 @@ def test_a_run_survives_a_server_restart_and_finishes(new_page, isolated_data_di
     process, url = start_app(isolated_data_dir, workers=1)
     page = new_page()
     try:
-        lab = _start_short_run(page, url, epochs=8)
+        lab = start_short_run(page, url, epochs=8)
         page.wait_for_selector("text=Training: shapes", timeout=120_000)
         page.wait_for_function(f"() => {CHARTS} >= 1", timeout=240_000)  # at least one epoch stored
     finally:
@@ -69,14 +33,7 @@ def test_a_run_survives_a_server_restart_and_finishes(new_page, isolated_data_di
 
     process, url = start_app(isolated_data_dir, workers=1)
     try:
-        page.goto(f"{url}/experiment?lab={lab}")  # the reloaded page (the server's port changed)
-        wait_for_app(page)
-        try:
-            page.wait_for_selector("text=Result: shapes", timeout=600_000)
-        except Exception as exc:
-            raise AssertionError(_diagnose(isolated_data_dir)) from exc
-        wait_for_app(page)
-        body = page.inner_text("body")
+        body = reopen_until_result(page, url, lab, isolated_data_dir)
         assert "Result: shapes" in body and "32 of 32 epochs finished" in body
         assert queue.state(run_id).status == "completed"
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -98,7 +55,7 @@ def test_two_browsers_one_worker_the_second_run_queues_with_its_position_and_sta
         try:
             second.wait_for_selector("text=Result: shapes", timeout=600_000)
         except Exception as exc:
-            raise AssertionError(_diagnose(isolated_data_dir)) from exc
+            raise AssertionError(diagnose(isolated_data_dir)) from exc
         second.goto(f"{url}/runs")
         wait_for_app(second)
         second.wait_for_selector("[data-testid='stDataFrame']")

@@ -15,9 +15,8 @@ import pytest
 
 from tests.ray_cluster import RAY_MARKS, local_cluster  # first: sets Ray's environment before Ray loads
 from augment_core.experiment import RunQueue
-from tests.browser.conftest import SCREENSHOTS, start_app, stop_app, wait_for_app
-from tests.browser.test_queue_browser import _diagnose, _start_short_run, start_then_queue_a_second
-from tests.browser.test_two_servers_browser import _runs_page_shows
+from tests.browser.conftest import SCREENSHOTS, start_app, stop_app
+from tests.browser.journeys import diagnose, reopen_until_result, runs_page_shows, start_short_run, start_then_queue_a_second
 from tests.helpers import wait_until
 
 pytestmark = RAY_MARKS
@@ -44,8 +43,8 @@ def test_two_browsers_one_ray_worker_the_second_run_queues_then_both_complete_on
             first.wait_for_selector("text=Result: shapes", timeout=600_000)
             second.wait_for_selector("text=Result: shapes", timeout=600_000)
         except Exception as exc:
-            raise AssertionError(_diagnose(isolated_data_dir)) from exc
-        wait_until(lambda: _runs_page_shows(second, url, [1, 2], "completed"), timeout=120, interval=0)
+            raise AssertionError(diagnose(isolated_data_dir)) from exc
+        wait_until(lambda: runs_page_shows(second, url, [1, 2], "completed"), timeout=120, interval=0)
         second.screenshot(path=str(SCREENSHOTS / "queue_ray_runs_page.png"), full_page=True)
         queue = RunQueue()
         for run_id in (1, 2):
@@ -69,7 +68,7 @@ def test_a_ray_run_survives_a_server_restart_and_ends_with_the_local_numbers(new
     page = new_page()
     queue = RunQueue()
     try:
-        lab = _start_short_run(page, url, epochs=8)
+        lab = start_short_run(page, url, epochs=8)
         page.wait_for_selector("text=Training: shapes", timeout=120_000)
         run_id = queue.latest_for(lab)
         wait_until(lambda: queue.state(run_id).status == "running", timeout=120, interval=0.2)
@@ -79,13 +78,7 @@ def test_a_ray_run_survives_a_server_restart_and_ends_with_the_local_numbers(new
     restarted_from_queue = queue.state(run_id).status == "queued"
     process, url = start_app(isolated_data_dir, workers=1)
     try:
-        page.goto(f"{url}/experiment?lab={lab}")  # the reloaded page (the server's port changed)
-        wait_for_app(page)
-        try:
-            page.wait_for_selector("text=Result: shapes", timeout=600_000)
-        except Exception as exc:
-            raise AssertionError(_diagnose(isolated_data_dir)) from exc
-        assert "32 of 32 epochs finished" in page.inner_text("body")
+        assert "32 of 32 epochs finished" in reopen_until_result(page, url, lab, isolated_data_dir)
         page.screenshot(path=str(SCREENSHOTS / "queue_ray_after_restart.png"), full_page=True)
     finally:
         stop_app(process)
