@@ -47,8 +47,12 @@ class Normaliser:
         self.std = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
 
     def __call__(self, images: np.ndarray) -> torch.Tensor:
-        x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255.0)
-        return ((x - self.mean) / self.std).contiguous()
+        # One float tensor, then every step in place: the same arithmetic, in the same order, as
+        # ``((x / 255 - mean) / std)``, bit for bit, but with one float copy of the set alive
+        # instead of three (the whole training set is normalised at once: at the data budget that
+        # was 3 × AUGLAB_MAX_DATA_BYTES in the worker).
+        x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).contiguous().float()
+        return x.div_(255.0).sub_(self.mean).div_(self.std)
 
 
 def batch_plan(n: int, *, batch_size: int, seed: int, epoch: int, repeats: int = 1) -> list[np.ndarray]:
