@@ -1,0 +1,77 @@
+"""Prepared data sets kept between the Experiment form's reruns, within a memory budget.
+
+The form prepares the chosen data at the chosen image size (a built-in set, a zip, per-class
+uploads) and shows samples from it; every rerun must not rebuild it. A cache counted in entries
+would let a few large choices (each up to ``AUGLAB_MAX_DATA_BYTES`` / 4 of uint8 images) pile up
+gigabytes in the server, shared by every session; this one counts bytes
+(``AUGLAB_FORM_CACHE_BYTES``) and drops the least recently used set first.
+
+Example:
+    >>> cache = form_data_cache()
+    >>> prepared = cache.get_or_build(("builtin", "shapes", 64), lambda: prepare_builtin("shapes", image_size=64))
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
+from augment_core.prove.server_wide import ServerWide
+from augment_core.prove.setup import PreparedData
+from augment_core.settings import get_int
+
+P = TypeVar("P", bound=PreparedData)
+
+
+def prepared_bytes(prepared: PreparedData) -> int:
+    """What a prepared set holds in memory: its images and labels."""
+    return int(prepared.dataset.images.nbytes + prepared.dataset.labels.nbytes)
+
+
+class DataCache:
+    """Least-recently-used prepared data sets, at most ``max_bytes`` of them in all.
+
+    A set larger than the whole budget is returned but not kept (the next rerun builds it again,
+    which is slow but bounded). Thread-safe: sessions run in threads of one server.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[Hashable, tuple[PreparedData, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def held_bytes(self) -> int:
+        """Bytes held now."""
+        with self._lock:
+            return sum(size for _, size in self._items.values())
+
+    def get_or_build(self, key: Hashable, build: Callable[[], P]) -> P:
+        """The set for ``key``: the kept one, or ``build()`` (kept when it fits; errors are not kept)."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key][0]  # type: ignore[return-value]
+        prepared = build()  # outside the lock: other sessions' reruns do not wait on this one's build
+        size = prepared_bytes(prepared)
+        with self._lock:
+            if size <= self.max_bytes:
+                self._items[key] = (prepared, size)
+                self._items.move_to_end(key)
+                while sum(s for _, s in self._items.values()) > self.max_bytes:
+                    self._items.popitem(last=False)
+        return prepared
+
+    def __contains__(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._items
+
+
+_FORM = ServerWide(lambda: DataCache(get_int("AUGLAB_FORM_CACHE_BYTES")))
+
+
+def form_data_cache() -> DataCache:
+    """The server's one cache of prepared data sets for the Experiment form."""
+    return _FORM.get()
