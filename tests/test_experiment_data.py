@@ -42,6 +42,16 @@ def test_builtin_datasets(name):
     assert ds.fingerprint == again.fingerprint, "built-ins are deterministic"
 
 
+@pytest.mark.parametrize("name", list_datasets())
+def test_every_builtin_refuses_a_size_past_the_data_budget_before_building(name, monkeypatch):
+    """Budgets before work: digits at 512 px built 1.4 GB of images (2.9 GB peak) in the server for the
+    form, and only the run's start refused it (found by the hostile sitting in the browser)."""
+    monkeypatch.setenv("AUGLAB_MAX_DATA_BYTES", "1000")  # less than one 32-px image as float tensors
+    options = {"per_class": 6} if name == "shapes" else {}
+    with pytest.raises(AugLabError, match="AUGLAB_MAX_DATA_BYTES"):
+        create_dataset(name, image_size=32, **options)
+
+
 def test_shapes_seed_changes_images_and_unknown_names_are_refused():
     a = create_dataset("shapes", image_size=32, per_class=3, seed=1)
     b = create_dataset("shapes", image_size=32, per_class=3, seed=2)
