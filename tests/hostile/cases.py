@@ -251,6 +251,8 @@ CASES: dict[str, Case] = {c.name: c for c in [
     Case("spec_per_class_1e8", lambda: _spec(dataset_options={"per_class": 10**8}), "refused", ("AUGLAB_MAX_PER_CLASS",)),
     Case("shapes_at_512_over_data_budget", lambda: __import__("augment_core.experiment", fromlist=["create_dataset"]).create_dataset(
         "shapes", image_size=512, per_class=5000) and "built", "refused", ("AUGLAB_MAX_DATA_BYTES",), memory_mib=3000),
+    Case("digits_at_512_over_data_budget", lambda: __import__("augment_core.experiment", fromlist=["create_dataset"]).create_dataset(
+        "digits", image_size=512) and "built", "refused", ("AUGLAB_MAX_DATA_BYTES",), memory_mib=1500),
     Case("cli_folder_etc", _cli_folder, "refused", ("not a data-set folder",), memory_mib=3000),
     Case("prefix_features_512", _prefix_features_512, "bounded", memory_mib=3000, seconds=300),
     Case("preview_past_time_limit", _slow_preview, "refused", ("longer than",), env=(("AUGLAB_PREVIEW_TIMEOUT_S", "3"),), seconds=120),
