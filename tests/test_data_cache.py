@@ -49,3 +49,24 @@ def test_a_failed_build_is_not_kept():
     with pytest.raises(AugLabError):
         cache.get_or_build("z", broken)
     assert "z" not in cache and cache.held_bytes == 0
+
+
+def test_two_sessions_asking_for_the_same_set_at_once_get_one_build():
+    import threading
+    import time
+
+    cache = DataCache(max_bytes=10**6)
+    builds = []
+
+    def slow_build():
+        builds.append(1)
+        time.sleep(0.3)
+        return _prepared(5)
+
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(cache.get_or_build("same", slow_build))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(builds) == 1 and got[0] is got[1] is got[2]

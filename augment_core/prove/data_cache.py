@@ -34,13 +34,15 @@ class DataCache:
     """Least-recently-used prepared data sets, at most ``max_bytes`` of them in all.
 
     A set larger than the whole budget is returned but not kept (the next rerun builds it again,
-    which is slow but bounded). Thread-safe: sessions run in threads of one server.
+    which is slow but bounded). Thread-safe: sessions run in threads of one server, and two that
+    ask for the same set at once get one build (the second waits for it), not two copies.
     """
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self._items: OrderedDict[Hashable, tuple[PreparedData, int]] = OrderedDict()
         self._lock = threading.Lock()
+        self._building: dict[Hashable, threading.Lock] = {}  # one lock per key being built
 
     @property
     def held_bytes(self) -> int:
@@ -51,18 +53,25 @@ class DataCache:
     def get_or_build(self, key: Hashable, build: Callable[[], P]) -> P:
         """The set for ``key``: the kept one, or ``build()`` (kept when it fits; errors are not kept)."""
         with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key][0]  # type: ignore[return-value]
-        prepared = build()  # outside the lock: other sessions' reruns do not wait on this one's build
-        size = prepared_bytes(prepared)
-        with self._lock:
-            if size <= self.max_bytes:
-                self._items[key] = (prepared, size)
-                self._items.move_to_end(key)
-                while sum(s for _, s in self._items.values()) > self.max_bytes:
-                    self._items.popitem(last=False)
-        return prepared
+            key_lock = self._building.setdefault(key, threading.Lock())
+        with key_lock:  # other keys build at the same time; the same key builds once
+            with self._lock:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    return self._items[key][0]  # type: ignore[return-value]
+            try:
+                prepared = build()
+            finally:
+                with self._lock:
+                    self._building.pop(key, None)
+            size = prepared_bytes(prepared)
+            with self._lock:
+                if size <= self.max_bytes:
+                    self._items[key] = (prepared, size)
+                    self._items.move_to_end(key)
+                    while sum(s for _, s in self._items.values()) > self.max_bytes:
+                        self._items.popitem(last=False)
+            return prepared
 
     def __contains__(self, key: Hashable) -> bool:
         with self._lock:
