@@ -7,7 +7,7 @@ import pytest
 
 from augment_core import AugLabError
 from augment_core.experiment import ImageDataset
-from augment_core.prove import DataCache, PreparedData, prepared_bytes
+from augment_core.prove import DataCache, PreparedData, data_bytes
 
 
 def _prepared(images: int, side: int = 10) -> PreparedData:
@@ -16,7 +16,7 @@ def _prepared(images: int, side: int = 10) -> PreparedData:
 
 
 def test_counts_bytes_and_drops_the_least_recently_used():
-    one = prepared_bytes(_prepared(10))  # 10 images of 10×10×3 plus labels
+    one = data_bytes(_prepared(10))  # 10 images of 10×10×3 plus labels
     assert one == 10 * 300 + 10 * 8
     cache = DataCache(max_bytes=2 * one)
     builds = []

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,7 +19,7 @@ import streamlit as st
 from augment_core import AugLabError, markdown_text
 from augment_core.experiment import (SQUARE_MODES, STRATEGIES, ExperimentSpec, fetch_weights, weights_cached, weights_url, get_backbone_info, get_dataset_info, list_backbones,
                                      list_datasets)
-from augment_core.prove import Proposal, form_data_cache, propose_settings, run_name
+from augment_core.prove import Proposal, propose_settings, run_name
 from augment_core.prove import (ENGINE_PIPELINES, PreparedData, class_samples, default_spec, enlarge, pipeline_steps, prepare_builtin, prepare_classes, prepare_zip)
 from augment_core.experiment import build_compose, spec_limit
 from augment_core.prove import ALPHA_RANGE, IMAGE_SIZE_RANGE, SEEDS_RANGE
@@ -28,6 +27,7 @@ from augment_core.pipelines import training_dict
 from augment_core.pipelines import create_pipeline_preset, get_pipeline_preset, list_pipeline_presets
 from augment_core.transforms import IMAGE_TYPES, render_grid_bounded
 from ui.common import show_error
+from ui.kept_data import kept_data
 from ui.form_memory import KEPT_CLASSES, KEPT_ZIP, K, derived_default, take_link
 from ui.pipeline_state import get_pipeline, pipeline_dict
 
@@ -43,28 +43,19 @@ class DataChoice:
     square: str = "pad"  # uploads: how images were made square (ExperimentSpec.square)
 
 
-def _prepared(key: tuple, spinner: str, build: Callable[[], PreparedData]) -> PreparedData:
-    """The prepared data for ``key`` from the server's byte-bounded cache, built (with a spinner) when missing."""
-    cache = form_data_cache()
-    if key in cache:
-        return cache.get_or_build(key, build)
-    with st.spinner(spinner):
-        return cache.get_or_build(key, build)
-
-
 def _builtin(name: str, image_size: int, options_json: str) -> PreparedData:
-    return _prepared(("builtin", name, image_size, options_json), "Building the data set…",
+    return kept_data(("builtin", name, image_size, options_json), "Building the data set…",
                      lambda: prepare_builtin(name, image_size=image_size, options=json.loads(options_json)))
 
 
 def _zip(digest: str, data: bytes, image_size: int, name: str, square: str = "pad") -> PreparedData:
-    return _prepared(("zip", digest, image_size, name, square), "Checking the zip…",
+    return kept_data(("zip", digest, image_size, name, square), "Checking the zip…",
                      lambda: prepare_zip(data, image_size=image_size, name=name, square=square))
 
 
 def _classes(digest: str, classes: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ...], image_size: int,
              square: str = "pad") -> PreparedData:
-    return _prepared(("classes", digest, image_size, square), "Checking your images…",
+    return kept_data(("classes", digest, image_size, square), "Checking your images…",
                      lambda: prepare_classes({name: list(files) for name, files in classes}, image_size=image_size, square=square))
 
 

@@ -27,6 +27,7 @@ from augment_core.prove import enlarge, pipeline_summary
 from augment_core.prove import (ARM_TITLES, comparison_figure, confusion_figure, curves_figure, figure_html, figure_png, per_class_figure, png_export_problem)
 from augment_core.prove import misclassified, run_dataset
 from ui.common import show_error
+from ui.kept_data import kept_data
 
 _VERDICT_STYLE = {"helped": ("success", ":material/trending_up:"), "hurt": ("error", ":material/trending_down:"),
                   "no clear difference": ("info", ":material/balance:"), "not enough runs": ("warning", ":material/info:"),
@@ -144,12 +145,12 @@ def curves_panel(records: list[dict[str, Any]], *, epochs: int, key: str, smooth
     _downloads(fig, file_name, key)
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the run's images…")
 def _dataset(spec_json: str, fingerprint: str) -> ImageDataset:
-    """The images of a stored run (rebuilt once per spec and data)."""
+    """The images of a stored run (rebuilt once per spec and data, kept within the server's data budget)."""
     from augment_core.experiment import ExperimentSpec
 
-    return run_dataset(ExperimentResult(ExperimentSpec.from_json(spec_json), dataset_fingerprint=fingerprint))
+    return kept_data(("run", spec_json, fingerprint), "Loading the run's images…",
+                     lambda: run_dataset(ExperimentResult(ExperimentSpec.from_json(spec_json), dataset_fingerprint=fingerprint)))
 
 
 def _mistakes(result: ExperimentResult, key: str) -> None:

@@ -3,8 +3,8 @@ report figures, the HTML report and the stakeholder demo.
 
 Modules: ``jobs`` (background training jobs), ``setup`` (data and spec preparation for the
 form), ``links`` (experiment links from lessons), ``history`` (the Runs page's rows),
-``report_figures`` and ``report_html`` (results), ``demo``, ``data_cache`` (the form's
-prepared data, within a byte budget). Depends on ``worker`` (an in-process worker for scripts
+``report_figures`` and ``report_html`` (results), ``demo``, ``page_cache`` (data sets
+kept for pages, within a byte budget). Depends on ``worker`` (an in-process worker for scripts
 and tests), ``experiment``, ``pipelines`` and ``transforms``.
 """
 
@@ -13,7 +13,7 @@ from augment_core.faces import lazy_face
 __getattr__, __dir__, __all__ = lazy_face(__name__, {
     "advice": ["PIPELINES", "NextStep", "Proposal", "looks_like_photos", "next_steps", "propose_settings", "run_name",
                "training_images_per_class"],
-    "data_cache": ["DataCache", "form_data_cache", "prepared_bytes"],
+    "page_cache": ["DataCache", "data_bytes", "data_cache"],
     "demo": ["BeforeAfter", "before_after", "demo_spec", "demo_title", "demo_why", "is_demo", "stored_demo_run"],
     "history": ["STATUS_ICONS", "misclassified", "overlay_runs", "rerun_spec", "run_dataset", "run_rows"],
     "jobs": ["JobLimitError", "JobManager", "JobSnapshot", "default_manager", "format_duration", "new_owner_token",

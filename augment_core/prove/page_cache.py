@@ -1,14 +1,14 @@
-"""Prepared data sets kept between the Experiment form's reruns, within a memory budget.
+"""Data sets the pages keep in the server between reruns, within one memory budget.
 
-The form prepares the chosen data at the chosen image size (a built-in set, a zip, per-class
-uploads) and shows samples from it; every rerun must not rebuild it. A cache counted in entries
-would let a few large choices (each up to ``AUGLAB_MAX_DATA_BYTES`` / 4 of uint8 images) pile up
-gigabytes in the server, shared by every session; this one counts bytes
-(``AUGLAB_FORM_CACHE_BYTES``) and drops the least recently used set first.
+The Experiment form prepares the chosen data at the chosen image size (a built-in set, a zip,
+per-class uploads) and shows samples from it; the Runs and Experiment pages rebuild a stored
+run's images to show its mistakes. No rerun should rebuild them, but a cache counted in entries
+would let a few large sets (each up to ``AUGLAB_MAX_DATA_BYTES`` / 4 of uint8 images) pile up
+gigabytes in the server, shared by every session. This one counts bytes
+(``AUGLAB_DATA_CACHE_BYTES``) and drops the least recently used set first.
 
 Example:
-    >>> cache = form_data_cache()
-    >>> prepared = cache.get_or_build(("builtin", "shapes", 64), lambda: prepare_builtin("shapes", image_size=64))
+    >>> prepared = data_cache().get_or_build(("builtin", "shapes", 64), lambda: prepare_builtin("shapes", image_size=64))
 """
 
 from __future__ import annotations
@@ -18,20 +18,22 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
+from augment_core.experiment import ImageDataset
 from augment_core.prove.server_wide import ServerWide
 from augment_core.prove.setup import PreparedData
 from augment_core.settings import get_int
 
-P = TypeVar("P", bound=PreparedData)
+P = TypeVar("P", PreparedData, ImageDataset)
 
 
-def prepared_bytes(prepared: PreparedData) -> int:
-    """What a prepared set holds in memory: its images and labels."""
-    return int(prepared.dataset.images.nbytes + prepared.dataset.labels.nbytes)
+def data_bytes(data: PreparedData | ImageDataset) -> int:
+    """What a data set (or a prepared one) holds in memory: its images and labels."""
+    dataset = data.dataset if isinstance(data, PreparedData) else data
+    return int(dataset.images.nbytes + dataset.labels.nbytes)
 
 
 class DataCache:
-    """Least-recently-used prepared data sets, at most ``max_bytes`` of them in all.
+    """Least-recently-used data sets, at most ``max_bytes`` of them in all.
 
     A set larger than the whole budget is returned but not kept (the next rerun builds it again,
     which is slow but bounded). Thread-safe: sessions run in threads of one server, and two that
@@ -40,7 +42,7 @@ class DataCache:
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._items: OrderedDict[Hashable, tuple[PreparedData, int]] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[PreparedData | ImageDataset, int]] = OrderedDict()
         self._lock = threading.Lock()
         self._building: dict[Hashable, threading.Lock] = {}  # one lock per key being built
 
@@ -64,7 +66,7 @@ class DataCache:
             finally:
                 with self._lock:
                     self._building.pop(key, None)
-            size = prepared_bytes(prepared)
+            size = data_bytes(prepared)
             with self._lock:
                 if size <= self.max_bytes:
                     self._items[key] = (prepared, size)
@@ -78,9 +80,9 @@ class DataCache:
             return key in self._items
 
 
-_FORM = ServerWide(lambda: DataCache(get_int("AUGLAB_FORM_CACHE_BYTES")))
+_CACHE = ServerWide(lambda: DataCache(get_int("AUGLAB_DATA_CACHE_BYTES")))
 
 
-def form_data_cache() -> DataCache:
-    """The server's one cache of prepared data sets for the Experiment form."""
-    return _FORM.get()
+def data_cache() -> DataCache:
+    """The server's one cache of data sets kept for pages (the form's prepared sets, stored runs' images)."""
+    return _CACHE.get()
