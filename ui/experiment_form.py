@@ -27,8 +27,8 @@ from augment_core.pipelines import training_dict
 from augment_core.pipelines import create_pipeline_preset, get_pipeline_preset, list_pipeline_presets
 from augment_core.transforms import IMAGE_TYPES, render_grid_bounded
 from ui.common import show_error
-from ui.kept_data import kept_data
 from ui.form_memory import KEPT_CLASSES, KEPT_ZIP, K, derived_default, take_link
+from ui.kept_data import kept_data
 from ui.pipeline_state import get_pipeline, pipeline_dict
 
 SOURCES = ("Built-in", "Zip of class folders", "My classes")
