@@ -54,6 +54,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUGLAB_MAX_DATA_BYTES", "2000000000", "Memory budget, in bytes, for one experiment's images as float tensors (images × 3 × size² × 4); a bigger data set or image size is refused before loading."),
     Setting("AUGLAB_DATA_CACHE_BYTES", "1000000000", "Most memory, in bytes, the pages keep of data sets between reruns (the Experiment form's prepared sets, stored runs' images), over all sessions; the least recently used go first."),
     Setting("AUGLAB_FEATURE_BATCH_PIXELS", "1048576", "Pixels per batch when the frozen part of a model computes validation features (256 images of 64×64); bigger images go in smaller batches."),
+    Setting("AUGLAB_EVAL_BATCH_VALUES", "8388608", "Feature values (floats) per batch when a model is evaluated on the validation set (never more than 512 images); bigger images go in smaller batches, so evaluation memory stays bounded."),
     Setting("AUGLAB_SEARCH_MAX_MINUTES", "60", "Longest time budget, in minutes, a search may ask for (Search page and CLI); checked before it starts."),
     Setting("AUGLAB_ZIP_MAX_FILES", "20000", "Most entries an uploaded zip data set may contain; checked before extracting."),
 )

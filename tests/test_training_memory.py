@@ -1,4 +1,4 @@
-"""The normaliser that turns a whole training set into one float tensor: exact, and one copy at a time."""
+"""Training memory: the normaliser keeps one float copy of the set, evaluation batches are bounded by feature values."""
 
 from __future__ import annotations
 
@@ -40,3 +40,24 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024 / (im
     growth = float(out.stdout.strip())
     # one float copy plus the contiguous uint8 one (a quarter): 1.25; the old three-copy version measured 3.0
     assert growth < 1.6, f"normalising grew the peak by {growth:.2f}× the float tensor's size"
+
+
+def test_evaluation_batches_are_bounded_by_feature_values_not_only_images():
+    """The validation pass was the run's memory peak at large sizes: 512 images per batch whatever their size."""
+    from augment_core.experiment.training import evaluation_batch
+
+    assert evaluation_batch(torch.zeros(4, 3, 64, 64)) == 512  # 64-px images: the old 512-image batches, same numbers
+    assert evaluation_batch(torch.zeros(4, 96, 96, 96)) == 8_388_608 // (96 ** 3)  # 9 images of 884,736 values each
+    assert evaluation_batch(torch.zeros(1, 3000, 1000, 1000)) == 1  # never zero
+
+
+def test_evaluate_gives_the_same_numbers_in_any_batch_size():
+    from augment_core.experiment.training import SplitModel, evaluate
+
+    torch.manual_seed(0)
+    body = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(48, 3))
+    model = SplitModel(torch.nn.Sequential(), body, [])
+    features, labels = torch.randn(50, 3, 4, 4), torch.randint(0, 3, (50,))
+    whole, pieces = evaluate(model, features, labels), evaluate(model, features, labels, batch_size=7)
+    assert whole["val_acc"] == pieces["val_acc"] and (whole["predictions"] == pieces["predictions"]).all()
+    assert abs(whole["val_loss"] - pieces["val_loss"]) < 1e-6
