@@ -67,7 +67,6 @@ def batch_plan(n: int, *, batch_size: int, seed: int, epoch: int, repeats: int =
     return [b for b in np.array_split(order, count) if len(b)]
 
 
-
 _SERVER_READY = False  # this process's forkserver has forked once (its imports are done)
 
 
@@ -87,6 +86,7 @@ def start_augmentation_server() -> Any:
         warm.join()
         _SERVER_READY = True
     return context
+
 
 class PlainBatches:
     """Un-augmented batches sliced from a tensor normalised once."""
