@@ -176,6 +176,19 @@ def wait_idle(page) -> None:
         "return performance.now() - window.__auglabIdle > 300; }", polling=50, timeout=60_000)
 
 
+def choose(page, label: str, option: str, *, typed: str, settle=None) -> None:
+    """Open the Streamlit select box ``label``, type ``typed`` to filter it, click ``option``, wait for the rerun.
+
+    ``settle`` is how to wait afterwards (default :func:`wait_for_app`; journeys whose next input
+    may be lost mid-rerun pass :func:`wait_idle`).
+    """
+    box = page.locator(f"[data-testid='stSelectbox'] input[aria-label='{label}']")
+    box.click()
+    box.fill(typed)
+    page.get_by_role("option", name=option, exact=True).click()
+    (settle or wait_for_app)(page)
+
+
 def set_number(page, label: str, value: int) -> str:
     """Type ``value`` into the number input labelled ``label``, press Enter, wait for the rerun; return what the box shows."""
     box = page.locator(f"input[aria-label='{label}']")

@@ -37,7 +37,7 @@ import pytest
 
 from augment_core.prove import IMAGE_SIZE_RANGE, default_spec
 from augment_core.settings import get_int
-from tests.browser.conftest import set_number, start_app, stop_app, wait_for_app
+from tests.browser.conftest import choose, set_number, start_app, stop_app, wait_for_app
 from tests.hostile.cases import (_patch_zip, _small_pngs, billion_laughs_yaml, deep_json, deep_yaml, nested_oneof, png_bytes, raw_link,
                                  step_file, zip_of)
 
@@ -248,7 +248,7 @@ def _feed(page, url: str, feed: Feed) -> None:
         title, size = feed.input
         page.goto(f"{url}/experiment")
         wait_for_app(page)
-        _choose(page, "Built-in data set", title)
+        choose(page, "Built-in data set", title, typed=title.split(" (")[0])
         set_number(page, "Image size (px)", size)
     else:
         raise AssertionError(f"unknown way to feed: {feed.how}")
@@ -256,15 +256,6 @@ def _feed(page, url: str, feed: Feed) -> None:
         page.wait_for_function(_words_js(), arg=list(feed.words), timeout=120_000, polling=200)
     except Exception:
         raise AssertionError(f"the page never showed {feed.words}: {page.inner_text('body')[-1500:]}") from None
-    wait_for_app(page)
-
-
-def _choose(page, label: str, option: str) -> None:
-    """Open a Streamlit select box, type to filter, and click the option."""
-    box = page.locator(f"[data-testid='stSelectbox'] input[aria-label='{label}']")
-    box.click()
-    box.fill(option.split(" (")[0])
-    page.get_by_role("option", name=option, exact=True).click()
     wait_for_app(page)
 
 

@@ -23,7 +23,7 @@ import pytest
 import torch
 
 from augment_core.experiment.models import MobileNetV3Small, init_weights
-from tests.browser.conftest import SCREENSHOTS, set_number, start_app, stop_app, wait_for_app
+from tests.browser.conftest import SCREENSHOTS, choose, set_number, start_app, stop_app, wait_for_app
 from tests.photos import photo_crops
 
 CLASSES = ("left", "right")
@@ -59,12 +59,9 @@ def lookalike_zip(per_class: int, val_per_class: int) -> bytes:
 
 
 def _choose(page, label: str, option: str) -> None:
-    """Open a Streamlit select box, type the start of the option to filter, and click it."""
+    """Pick ``option`` (typing its start) and check the select box shows it."""
+    choose(page, label, option, typed=option.split(",")[0])
     box = page.locator(f"[data-testid='stSelectbox'] input[aria-label='{label}']")
-    box.click()
-    box.fill(option.split(",")[0])
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_for_app(page)
     assert box.input_value() == option or option in page.locator(
         f"[data-testid='stSelectbox']:has(input[aria-label='{label}'])").inner_text()
 

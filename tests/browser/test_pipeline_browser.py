@@ -15,22 +15,13 @@ from augment_core.transforms import catalog
 from augment_core.pipelines.annotations import draw_annotations, load_annotated_sample
 from augment_core.pipelines.model import Group
 from augment_core.pipelines.io import import_text
-from tests.browser.conftest import wait_idle
+from tests.browser.conftest import choose, wait_idle
 
 STEPS = ("Rotate", "GaussNoise", "GaussianBlur", "RandomBrightnessContrast")
 CAPTIONS = "els => els.map(e => e.textContent)"
 
 
 
-
-
-def _choose(page, label: str, option: str) -> None:
-    """Open a Streamlit select box, type to filter, and click the option."""
-    box = page.locator(f"[data-testid='stSelectbox'] input[aria-label='{label}']")
-    box.click()
-    box.fill(option.split(" · ")[0])
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_idle(page)
 
 
 def _view(page, name: str) -> None:
@@ -84,7 +75,7 @@ def test_build_rotate_export_reload_import(page, app_url, screenshot):
 
     # Four steps from the catalog, then GaussNoise and GaussianBlur grouped into a OneOf.
     for name in STEPS:
-        _choose(page, "Transform", f"{name} · {'↔' if name == 'Rotate' else '◐'}")
+        choose(page, "Transform", f"{name} · {'↔' if name == 'Rotate' else '◐'}", typed=name, settle=wait_idle)
         # The adder's caption shows the chosen transform's summary once the server has the choice
         # (a click on Add step before that can be lost while the selection's rerun is in flight).
         page.locator("[data-testid='stCaptionContainer']", has_text=catalog.get_transform(name).summary[:40]).first.wait_for()
